@@ -1,0 +1,129 @@
+"""A whole review of one unit: the filing, its recomputed score card and the findings.
+
+:func:`review` is what the CLI, the notebooks and the batch call; :meth:`Review.to_json` gives the
+stable ``evalkit review --json`` document.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evalkit.checks import Context, Finding, run_checks
+from evalkit.decisions import Decisions, load_decisions
+from evalkit.model import Filing
+from evalkit.profiles import Profile, load_profile
+from evalkit.scoring import ScoreCard, score_filing
+
+JSON_VERSION = 1
+
+
+@dataclass
+class Review:
+    """The result of reviewing one filing under one profile with the reviewer's decisions."""
+
+    filing: Filing
+    profile: Profile
+    card: ScoreCard
+    findings: list[Finding] = field(default_factory=list)
+    decisions: Decisions = field(default_factory=Decisions)
+
+    @property
+    def total(self) -> float:
+        """The recomputed total (rounded to 2 decimals)."""
+        return self.card.total
+
+    @property
+    def grade(self) -> str:
+        """The grade of the recomputed total."""
+        return self.card.grade
+
+    def count(self, severity: str) -> int:
+        """How many findings have this severity."""
+        return sum(1 for f in self.findings if f.severity == severity)
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable JSON document of ``evalkit review --json`` (keys never renamed)."""
+        unit = self.filing.unit
+        b = self.card.budget
+        return {
+            "unit": unit.name,
+            "year": unit.year,
+            "kind": unit.kind,
+            "budget": {
+                "planned": b.planned,
+                "adjusted": self.filing.budget.adjusted,
+                "executed": b.executed,
+                "basis": b.basis,
+                "rate": _r(b.rate, 4),
+                "other_basis": b.other_basis,
+                "other_rate": _r(b.other_rate, 4),
+                "score": _r(b.score, 2),
+                "max": b.max,
+                "stated_rate": self.filing.budget.stated_rate,
+                "stated_score": self.filing.budget.stated_score,
+            },
+            "indicators": [
+                {
+                    "key": s.indicator.key,
+                    "goal": s.indicator.goal,
+                    "level1": s.indicator.level1,
+                    "level2": s.indicator.level2,
+                    "name": s.indicator.name,
+                    "target": s.indicator.target_text,
+                    "actual": s.indicator.actual_text,
+                    "weight": _r(s.weight, 4),
+                    "score": _r(s.score, 2),
+                    "self_score": s.indicator.self_score,
+                    "rule": s.rule,
+                    "deviation": _r(s.deviation, 4),
+                    "over_target": s.over_target,
+                    "deduction": _r(s.deduction, 2),
+                    "deduction_reason": s.deduction_reason,
+                    "reviewer": s.reviewer,
+                }
+                for s in self.card.indicators
+            ],
+            "deductions": _r(self.card.deductions, 2),
+            "total": self.card.total,
+            "max_total": self.card.max_total,
+            "grade": self.card.grade,
+            "declared": {"total": unit.declared_total, "grade": unit.declared_grade},
+            "profile": self.profile.name,
+            "findings": [
+                {
+                    "code": f.code,
+                    "family": f.family,
+                    "severity": f.severity,
+                    "message": f.message,
+                    "where": f.where,
+                }
+                for f in self.findings
+            ],
+            "source": self.filing.source,
+            "json_version": JSON_VERSION,
+        }
+
+
+def _r(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value + 0.0, digits)
+
+
+def review(
+    filing: Filing | str | os.PathLike[str],
+    profile: Profile | str | os.PathLike[str] | None = None,
+    decisions: Decisions | str | os.PathLike[str] | None = None,
+) -> Review:
+    """Review a filing (or the file at a path) under a profile, applying the reviewer's decisions."""
+    if not isinstance(filing, Filing):
+        from evalkit.readers import read_filing
+
+        filing = read_filing(filing)
+    prof = load_profile(profile)
+    if decisions is None or isinstance(decisions, (str, Path, os.PathLike)):
+        decisions = load_decisions(decisions)
+    card = score_filing(filing, prof, decisions)
+    findings = run_checks(Context(filing, prof, card))
+    return Review(filing=filing, profile=prof, card=card, findings=findings, decisions=decisions)
