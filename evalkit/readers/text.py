@@ -1,0 +1,256 @@
+"""Read a plain-text dump of a self-evaluation (a Word file saved as text) into a Filing.
+
+The dump shows the narrative report as lines, then the table: every cell is a line led by a tab,
+rows are separated by blank lines, a cell whose text has several lines continues on lines without
+the tab, and merged cells appear as empty cells (a tab alone). Word sometimes splits one table row
+over a blank line ("\\t\\n\\t产出指标\\n\\t数量指标", blank, "\\t救护员培训人数\\n\\t1500人\\n\\t1849人"):
+fragments whose widths add up to the width of the header row above are joined again. What the
+rows mean is :mod:`evalkit.readers.table`'s business; this module only knows the dump.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from evalkit.errors import FilingError
+from evalkit.model import Filing, Loc, Paragraph
+from evalkit.readers.table import (
+    EXPECTED_TABLE,
+    NOT_TABLE,
+    ROLE_BLANK,
+    ROLE_BUDGET_HEADER,
+    ROLE_INDICATOR_HEADER,
+    ROLE_OTHER,
+    Cell,
+    build_filing,
+    cell_key,
+    row_role,
+)
+
+_BOOKMARK = re.compile(r"\[bookmark:[^\]]*\]")
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+_NOTES_START = re.compile(r"^\s*(?:备注|注\s*[:：]|说明\s*[:：]|填表说明)")
+_NUMBERED_ITEM = re.compile(r"^\s*(?:\d+\s*[.．、]|[（(]\s*\d+\s*[)）])")
+_HEADING = re.compile(r"^\s*(?:[（(]?[一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十\d]+[、.．])")
+_PREAMBLE_LINE = re.compile(
+    r"(?:单位名称|项目名称|主管部门|实施单位|填报日期|填表日期|填报单位)\s*[:：]"
+    r"|^[（(]\s*(?:19|20)\d{2}\s*年度?\s*[)）]$|单位\s*[:：]\s*万元|自评表"
+)
+_TITLE_WINDOW = 6  # non-blank lines before the table searched for its title
+
+
+@dataclass
+class _Block:
+    """A run of non-blank lines: loose lines (no tab) first, then at most one table row."""
+
+    first_line: int
+    loose: list[tuple[int, str]] = field(default_factory=list)
+    row: list[Cell] = field(default_factory=list)
+
+
+def read_text(path: str | os.PathLike) -> Filing:
+    """Read a text dump of a self-evaluation (narrative, then the table) into a Filing.
+
+    Raises :class:`~evalkit.errors.FilingError` (naming the file) when the file cannot be read,
+    is empty, is not text, or holds no self-evaluation table; everything else that cannot be read
+    becomes a problem in ``filing.problems``.
+    """
+    file = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise FilingError(file, "文件不存在") from None
+    except IsADirectoryError:
+        raise FilingError(file, "这是一个文件夹，不是文件", expected="一个 .txt 文件") from None
+    except OSError as exc:
+        raise FilingError(file, f"无法读取文件（{exc.strerror or exc}）") from None
+    lines = [_clean_line(line) for line in _NEWLINE.split(_decode(data, file))]
+    blocks = _blocks(lines, file)
+    return _interpret(blocks, lines, file)
+
+
+def _decode(data: bytes, file: str) -> str:
+    expected_text = "UTF-8 或 GB18030 编码的纯文本（报告正文及自评表）"
+    if not data.strip(b" \t\r\n\x0b\x0c" + codecs.BOM_UTF8):
+        raise FilingError(file, "文件为空", expected=expected_text)
+    text: str | None = None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            text = None
+    elif b"\x00" not in data:
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = data.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+    if text is None or _looks_binary(text):
+        raise FilingError(file, "不是文本文件", expected=expected_text)
+    if not text.strip():
+        raise FilingError(file, "文件为空", expected=expected_text)
+    return text
+
+
+def _looks_binary(text: str) -> bool:
+    controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\x0b\x0c")
+    return controls > max(2, len(text) // 100)
+
+
+def _clean_line(line: str) -> str:
+    return _BOOKMARK.sub("", line).replace("\x0c", "").replace("\x0b", "\n")
+
+
+def _blocks(lines: list[str], file: str) -> list[_Block]:
+    blocks: list[_Block] = []
+    current: _Block | None = None
+    for number, line in enumerate(lines, start=1):
+        is_cell = line.startswith("\t")
+        if not is_cell and not line.strip():
+            current = None
+            continue
+        if current is None:
+            current = _Block(first_line=number)
+            blocks.append(current)
+        if is_cell:
+            current.row.append(Cell(line[1:].strip(), Loc(file, line=number)))
+        elif current.row:
+            last = current.row[-1]
+            last.text = f"{last.text}\n{line.strip()}" if last.text else line.strip()
+        else:
+            current.loose.append((number, line))
+    return blocks
+
+
+def _role(block: _Block) -> str | None:
+    return row_role([c.text for c in block.row]) if block.row else None
+
+
+def _interpret(blocks: list[_Block], lines: list[str], file: str) -> Filing:
+    row_blocks = [k for k, b in enumerate(blocks) if b.row]
+    if not row_blocks:
+        raise FilingError(
+            file,
+            NOT_TABLE,
+            where="全文没有表格行（以制表符开头的行）",
+            expected=EXPECTED_TABLE,
+        )
+    header = next((k for k in row_blocks if _role(blocks[k]) == ROLE_INDICATOR_HEADER), None)
+    if header is None:
+        start = row_blocks[0]
+    else:
+        # walk back from the header over the rows above it: the budget block, 单位名称…
+        start = header
+        while not blocks[start].loose and start > 0 and blocks[start - 1].row:
+            start -= 1
+    end = row_blocks[-1]
+
+    # the table: rows from start to end; loose text inside it continues the cell above
+    rows: list[list[Cell]] = []
+    for k in range(start, end + 1):
+        block = blocks[k]
+        if k > start and block.loose and rows:
+            last = rows[-1][-1]
+            extra = "\n".join(text.strip() for _, text in block.loose)
+            last.text = f"{last.text}\n{extra}" if last.text else extra
+        if block.row:
+            rows.append(block.row)
+    rows = _join_fragments(rows)
+
+    # before the table: narrative, then the title lines and 单位名称/填报日期 (the preamble)
+    first_cell = blocks[start].row[0].loc.line or 1
+    before = [(n, lines[n - 1]) for n in range(1, first_cell) if lines[n - 1].strip()]
+    cut = _title_start(before)
+    paragraphs = [_paragraph(i, n, text, file) for i, (n, text) in enumerate(before[:cut], 1)]
+    preamble = [Paragraph(0, text.strip(), Loc(file, line=n)) for n, text in before[cut:]]
+
+    # after the table: a 备注 block becomes the table's notes row, the rest narrative
+    notes: list[tuple[int, str]] = []
+    in_notes = False
+    for block in blocks[end + 1 :]:
+        block_lines = block.loose
+        if not notes and _NOTES_START.match(block_lines[0][1]):
+            in_notes = True
+        elif in_notes and not _NUMBERED_ITEM.match(block_lines[0][1]):
+            in_notes = False
+        if in_notes:
+            notes += block_lines
+        else:
+            for n, text in block_lines:
+                paragraphs.append(_paragraph(len(paragraphs) + 1, n, text, file))
+    if notes:
+        text = "\n".join(t.strip() for _, t in notes)
+        rows.append([Cell(text, Loc(file, line=notes[0][0]))])
+
+    return build_filing(rows, paragraphs, source=file, source_format="text", preamble=preamble)
+
+
+def _paragraph(index: int, number: int, text: str, file: str) -> Paragraph:
+    return Paragraph(index=index, text=text.strip(), loc=Loc(file, line=number))
+
+
+def _title_start(before: list[tuple[int, str]]) -> int:
+    """Index in ``before`` (non-blank lines ahead of the table) where the table's title starts."""
+    lo = max(0, len(before) - _TITLE_WINDOW)
+    title = next(
+        (
+            i
+            for i in range(len(before) - 1, lo - 1, -1)
+            if "自评表" in cell_key(before[i][1]) and _title_part(before[i][1], limit=60)
+        ),
+        None,
+    )
+    if title is not None:
+        start = title
+        # a title broken over lines: "2024年度武汉市蔡甸区红十字会" / "部门整体绩效自评表"
+        while start > lo and title - start < 2 and _title_part(before[start - 1][1]):
+            start -= 1
+        return start
+    start = len(before)
+    while start > lo and _PREAMBLE_LINE.search(before[start - 1][1].strip()):
+        start -= 1
+    return start
+
+
+def _title_part(line: str, limit: int = 40) -> bool:
+    text = line.strip()
+    return (
+        0 < len(text) <= limit
+        and text[-1] not in "。；;，,：:！!？?）)"
+        and not _HEADING.match(text)
+        and "\t" not in text
+    )
+
+
+def _join_fragments(rows: list[list[Cell]]) -> list[list[Cell]]:
+    """Join rows split over a blank line: consecutive fragments whose widths add up to the width
+    of the header row above them (the indicator or the budget header)."""
+    out: list[list[Cell]] = []
+    width = 0
+    i = 0
+    while i < len(rows):
+        row = rows[i]
+        role = row_role([c.text for c in row])
+        if role in (ROLE_INDICATOR_HEADER, ROLE_BUDGET_HEADER):
+            width = len(row)
+        elif width and role in (ROLE_OTHER, ROLE_BLANK) and len(row) < width:
+            total, j = len(row), i + 1
+            while total < width and j < len(rows):
+                nxt = rows[j]
+                if row_role([c.text for c in nxt]) not in (ROLE_OTHER, ROLE_BLANK):
+                    break
+                total += len(nxt)
+                j += 1
+            if total == width and j > i + 1:
+                out.append([c for part in rows[i:j] for c in part])
+                i = j
+                continue
+        out.append(row)
+        i += 1
+    return out
