@@ -45,12 +45,14 @@ def test_seed_weights_allocated_by_level(seed_path: Path) -> None:
     assert len(by_level["满意度指标"]) == 2 and sum(by_level["满意度指标"]) == pytest.approx(10)
 
 
-def test_seed_other_basis_shown_when_known(seed_path: Path) -> None:
+def test_seed_other_basis_from_report_text(seed_path: Path) -> None:
+    # The table gives only 预算数/执行数; the report states the cut and the adjusted budget.
     filing = read_filing(seed_path)
-    filing.budget.adjusted = 188.44
-    rv = review(filing)
-    assert rv.card.budget.basis == "planned"
-    assert rv.card.budget.other_rate == pytest.approx(1.0)
+    assert (filing.budget.adjustment, filing.budget.adjusted) == (-14.54, 188.44)
+    assert filing.budget.locs["adjusted"].line is not None
+    data = review(filing).to_json()["budget"]
+    assert data["basis"] == "planned" and data["rate"] == 0.9284
+    assert data["other_basis"] == "adjusted" and data["other_rate"] == 1.0
 
 
 def test_seed_yaml_round_trip_is_lossless(seed_path: Path, tmp_path: Path) -> None:

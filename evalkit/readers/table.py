@@ -80,6 +80,10 @@ _GOAL = re.compile(
 _GOAL_LABEL = re.compile(r"^(?:年度)?(?:绩效)?目标[0-9一二三四五六七八九十]+:?$")
 _YEAR_DU = re.compile(r"((?:19|20)\d{2})\s*年度")
 _YEAR_PAREN = re.compile(r"[（(]\s*((?:19|20)\d{2})\s*年?度?\s*[)）]")
+_NARRATIVE_ADJUSTMENT = re.compile(r"预算(调减|调增)(?:数|金额|资金)?(?:为|是|[:：])?([0-9][0-9,.]*)万元")
+_NARRATIVE_ADJUSTED = re.compile(
+    r"(?:调减|调增|调整)后(?:的)?(?:全年)?预算(?:数|总额|金额)?(?:为|是|[:：])?([0-9][0-9,.]*)万元"
+)
 _FORMULA = re.compile(r"(?:预算)?执行率\s*[=＝]\s*[^=＝，,。；;：:\s/／÷]+\s*[/／÷]\s*[^=＝，,。；;\s]+")
 _BASIS_STATED = re.compile(r"预算数\s*(?:为|是|指|即|:|：)\s*(?:单位|部门)?\s*(年初|全年|调整后|调整)")
 _BASIS_FORMULA = re.compile(r"执行率\s*[=＝][^/／÷=＝]*[/／÷]\s*[（(]?\s*(年初预算|全年预算|调整后)")
@@ -927,6 +931,30 @@ class _Builder:
                 return int(m.group(1)), p.loc or Loc(self.source)
         return None
 
+    def budget_from_narrative(self, narrative: list[tuple[str, Loc]]) -> None:
+        """Fill the adjustment and adjusted budget from the report text where the table lacks them.
+
+        Department tables often carry only 预算数 and 执行数 while the report states the cut
+        ("预算调减数为14.54万元，调减后预算数188.44万元"); the review shows the rate on both bases.
+        """
+        budget = self.filing.budget
+        for text, loc in narrative:
+            key = _SPACE.sub("", text)
+            if budget.adjustment is None:
+                m = _NARRATIVE_ADJUSTMENT.search(key)
+                if m:
+                    amount = _narrative_amount(m.group(2))
+                    if amount is not None:
+                        budget.adjustment = -amount if m.group(1) == "调减" else amount
+                        budget.locs["adjustment"] = loc
+            if budget.adjusted is None:
+                m = _NARRATIVE_ADJUSTED.search(key)
+                if m:
+                    amount = _narrative_amount(m.group(1))
+                    if amount is not None:
+                        budget.adjusted = amount
+                        budget.locs["adjusted"] = loc
+
     def finish_budget(
         self,
         paragraphs: list[Paragraph],
@@ -942,6 +970,7 @@ class _Builder:
                 budget.formula_text = _SPACE.sub("", m.group(0))
                 budget.locs["formula_text"] = loc
                 break
+        self.budget_from_narrative(narrative)
         closing_first = [(c.text, c.loc) for row in rows for c in row if _is_notes_label(cell_key(c.text))]
         for text, loc in closing_first + cells + pre + narrative:
             m = _BASIS_STATED.search(text)
@@ -964,6 +993,11 @@ class _Builder:
                         budget.rate_basis = "adjusted"
                     elif "年初" in key:
                         budget.rate_basis = "planned"
+
+
+def _narrative_amount(text: str) -> float | None:
+    value, _ = read_number(text)
+    return value
 
 
 def _value_after(row: list[Cell], i: int) -> Cell | None:
