@@ -55,7 +55,8 @@ def test_seed_unit(seed) -> None:
 def test_seed_budget(seed) -> None:
     b = seed.budget
     assert (b.planned, b.executed, b.basic, b.project, b.stated_rate) == (202.98, 188.44, 179.96, 8.48, 92.84)
-    assert b.adjusted is None and b.funds == []
+    assert (b.adjustment, b.adjusted) == (-14.54, 188.44)  # stated in the report text
+    assert b.funds == []
     assert b.rate_basis == "planned"
     assert "预算数/执行数" in b.formula_text
     assert b.locs["planned"].line == 102 and b.locs["formula_text"].line == 54
