@@ -50,6 +50,10 @@ class CheckSettings(_Strict):
     """Thresholds of the review checks."""
 
     dominant_weight_share: float = 0.4
+    rate_tolerance: float = Field(0.01, ge=0.0)  # percentage points, stated vs computed rate
+    amount_tolerance: float = Field(0.01, ge=0.0)  # 万元, sums and differences of amounts
+    name_match: float = Field(0.85, gt=0.0, le=1.0)  # share of an indicator name the text must hold
+    approximate_tolerance: float = Field(0.2, ge=0.0)  # relative gap a 约数 in the text may have
 
 
 class Profile(_Strict):

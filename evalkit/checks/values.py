@@ -1,4 +1,5 @@
-"""Value checks (RULES §5.6): unreadable, approximate, missing and malformed target/actual cells."""
+"""Value checks (RULES §5.6): unreadable, approximate, missing and malformed target/actual cells,
+percentages over 100 %, cost targets written as floors, units that disagree, words for numbers."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from collections.abc import Iterator
 
 from evalkit import notation as nt
 from evalkit.checks import Check, Context, Finding, check, place_row, where_row
+from evalkit.narrative import to_wan, units_agree
+from evalkit.scoring import is_cost_indicator
 
 _FIELDS = (("target", "目标值"), ("actual", "实际完成值"))
 
@@ -30,25 +33,84 @@ def _problem_findings(chk: Check, ctx: Context, code: str) -> Iterator[Finding]:
 
 @check("V101", "value", "error", "取值无法识别")
 def unreadable(chk: Check, ctx: Context) -> Iterator[Finding]:
+    """A target or actual cell cannot be read as any notation (abc, #REF!, 13月): the row cannot be scored."""
     yield from _problem_findings(chk, ctx, "unreadable")
 
 
 @check("V102", "value", "warning", "取值缺失")
 def missing(chk: Check, ctx: Context) -> Iterator[Finding]:
+    """A target or actual cell is blank or a placeholder (—, /, *): the row cannot be scored as filed."""
     yield from _problem_findings(chk, ctx, "missing")
 
 
-@check("V103", "value", "info", "实际完成值为约数")
+@check("V103", "value", "info", "取值为约数")
 def approximate(chk: Check, ctx: Context) -> Iterator[Finding]:
+    """A value is approximate ("30余篇", "约30篇", "30篇左右"): it is scored on its number, but the
+    result is not exact and should be backed by a precise count."""
     yield from _problem_findings(chk, ctx, "approximate")
 
 
 @check("V104", "value", "info", "取值写法不规范")
 def malformed(chk: Check, ctx: Context) -> Iterator[Finding]:
+    """A value is readable but badly written: a number without unit ("100"), "≥100百分比", or
+    comparators that contradict each other."""
     yield from _problem_findings(chk, ctx, "malformed")
     yield from _problem_findings(chk, ctx, "no_unit")
 
 
 @check("V105", "value", "warning", "百分比超过100%")
 def percent_over_100(chk: Check, ctx: Context) -> Iterator[Finding]:
+    """A percentage above 100 % (a rate or a share cannot exceed it): a typing or definition error."""
     yield from _problem_findings(chk, ctx, "percent_over_100")
+
+
+@check("V106", "value", "warning", "成本指标目标值写作下限")
+def cost_floor(chk: Check, ctx: Context) -> Iterator[Finding]:
+    """A cost indicator (成本指标, or an amount of money under a cost name) has a floor target
+    ("≥30万元"): a cost target is a ceiling (≤), and as written spending more scores better."""
+    for s in ctx.card.indicators:
+        ind, target = s.indicator, s.target
+        if target is None or target.comparator not in (">=", ">"):
+            continue
+        costly = "成本" in ind.level2 or (to_wan(target) is not None and is_cost_indicator(ind, ctx.profile))
+        if costly:
+            yield chk.finding(
+                f"成本指标目标值“{ind.target_text}”为下限，成本类目标应为上限（≤）",
+                where_row(ind),
+                ind.loc,
+                place_row(ind),
+            )
+
+
+@check("V107", "value", "warning", "目标值与实际完成值单位不一致")
+def unit_mismatch(chk: Check, ctx: Context) -> Iterator[Finding]:
+    """Target and actual are numbers in units that count different things (人 vs 人次, % vs 人,
+    万元 vs 元 are compared after scaling): the comparison and the score are meaningless."""
+    for s in ctx.card.indicators:
+        t, a = s.target, s.actual
+        if t is None or a is None or t.kind != nt.NUMBER or a.kind != nt.NUMBER:
+            continue
+        if not units_agree(t, a):
+            ind = s.indicator
+            yield chk.finding(
+                f"目标值“{ind.target_text}”单位为“{t.unit}”，实际完成值“{ind.actual_text}”单位为“{a.unit}”",
+                where_row(ind),
+                ind.loc,
+                place_row(ind),
+            )
+
+
+@check("V108", "value", "warning", "数值目标的完成值填写为文字")
+def words_for_number(chk: Check, ctx: Context) -> Iterator[Finding]:
+    """The target is a number ("1500人") but the actual is words ("完成", "达标"): the result cannot
+    be compared with the target and is scored only as a qualitative tier."""
+    for s in ctx.card.indicators:
+        t, a = s.target, s.actual
+        if t is not None and a is not None and t.kind == nt.NUMBER and a.kind == nt.QUALITATIVE:
+            ind = s.indicator
+            yield chk.finding(
+                f"目标值为数值“{ind.target_text}”，实际完成值却填写“{ind.actual_text}”，无法与目标值比较",
+                where_row(ind),
+                ind.loc,
+                place_row(ind),
+            )

@@ -1,0 +1,685 @@
+"""What the narrative report says in figures (RULES §5.8): paragraphs in, stated figures out.
+
+:func:`read_narrative` reads a filing's report text (and the table's 年度总体目标 cells) and returns
+
+- :class:`Statement`: a figure the text states for a named indicator of the table, with its role
+  (target or actual): "普及救护培训人数：…9770人次，完成目标值7500人次" gives an actual 9770人次 and a
+  target 7500人次 for the row 普及救护培训人次数;
+- :class:`GoalStatement`: a quantified sentence of the goal section (整体绩效目标, 年度绩效目标…) and
+  the indicator rows it names, if any: "完成应急救护师资培训10人以上" names none;
+- :class:`BudgetFigure`: an amount or rate the text states for the budget block (预算数, 调减数,
+  调整后预算数, 执行数, 基本支出, 项目支出, 执行率).
+
+Matching indicator names to free text is deliberately strict: a figure is tied to an indicator
+only when the words just before it (or the paragraph's lead-in "指标名：") contain nearly every
+character of the indicator's name, after measure words (人数, 人次数, 数量…) and leading verbs
+(组织, 开展…) are dropped. A missed figure costs a finding; a wrongly tied one costs the
+reviewer's trust.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+
+from evalkit import notation as nt
+from evalkit.model import Filing, Indicator, Loc
+from evalkit.notation import Value, parse_value
+
+ROLE_TARGET = "target"
+ROLE_ACTUAL = "actual"
+
+HOW_HEADING = "heading"  # the paragraph's lead-in names the indicator ("信息数量：…")
+HOW_CLAUSE = "clause"  # the words before the figure name the indicator
+HOW_INHERITED = "inherited"  # a bare "完成目标值12篇" after a named figure of the same sentence
+
+DEFAULT_NAME_MATCH = 0.85
+_BIGRAM_MATCH = 0.5  # share of the name's character pairs the words must contain as well
+_PREFIX_WINDOW = 24  # characters before a figure searched for the indicator's name
+
+# Full-width ASCII (，：；（）＞％０-９…) to ASCII, one character for one, so that positions found
+# in the translated text are positions in the original.
+_ASCII = {cp: chr(cp - 0xFEE0) for cp in range(0xFF01, 0xFF5F)}
+
+
+def halfwidth(text: str) -> str:
+    """Full-width ASCII (，：；（）＞％１２…) as ASCII, one character for one: positions keep."""
+    return text.translate(_ASCII)
+
+
+# --- figures ----------------------------------------------------------------------------------
+
+_UNITS = (
+    "个百分点",
+    "平方米",
+    "立方米",
+    "人次",
+    "人份",
+    "场次",
+    "户次",
+    "公里",
+    "千米",
+    "公顷",
+    "公斤",
+    "千克",
+    "小时",
+    "元",
+    "人(?!民)",
+    "名(?!单|称)",
+    "位",
+    "户",
+    "家",
+    "所",
+    "个(?!人|月|百分点)",
+    "项",
+    "次",
+    "期(?!间|末|初)",
+    "场",
+    "批",
+    "篇",
+    "条",
+    "份",
+    "件",
+    "套",
+    "台",
+    "辆",
+    "座",
+    "处",
+    "间",
+    "张",
+    "本",
+    "册",
+    "类",
+    "种",
+    "支",
+    "队",
+    "例",
+    "宗",
+    "天",
+    "米",
+    "亩",
+    "吨",
+    "%",
+    "‰",
+)
+_CMP_WORDS = (
+    "大于等于",
+    "小于等于",
+    "不少于",
+    "不低于",
+    "不小于",
+    "不超过",
+    "不高于",
+    "不多于",
+    "控制在",
+    "至少",
+    "超过",
+    "大于",
+    "高于",
+    "多于",
+    "低于",
+    "少于",
+    "小于",
+    "达到",
+    "约",
+    "近",
+)
+_FIGURE_RE = re.compile(
+    rf"(?P<cmp>{'|'.join(_CMP_WORDS)}|[≥≤><=])?\s*"
+    r"(?<![\d.第/])(?P<num>\d+(?:\.\d+)?)\s*"
+    r"(?P<mag>万|亿|千)?(?P<approx>余|多)?"
+    rf"(?P<unit>{'|'.join(_UNITS)})"
+    r"(?P<suffix>及以上|以上|以下|以内|左右|余)?"
+)
+_MAGNITUDE = {"万": 1e4, "亿": 1e8, "千": 1e3}
+
+
+@dataclass(frozen=True)
+class Source:
+    """A text a figure was read from: a narrative paragraph, or a table cell of free text."""
+
+    index: int  # Paragraph.index, or 0 for a table cell
+    label: str  # "报告正文第12段" / "自评表“年度总体目标”"
+    text: str
+    place: tuple[int, ...]
+    loc: Loc | None = None
+
+    def quote(self, start: int, end: int, limit: int = 30) -> str:
+        """The words around ``text[start:end]``, at most ``limit`` characters, within its clause."""
+        return quote(self.text, start, end, limit)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A number with a unit as the text states it ("不少于14次", "40余篇", "202.98万元")."""
+
+    source: Source
+    start: int
+    end: int
+    value: Value
+    role: str = ROLE_ACTUAL
+    subject: str = ""  # the words just before the figure, in its clause
+
+    @property
+    def text(self) -> str:
+        """The figure as written."""
+        return self.source.text[self.start : self.end].strip()
+
+    def quote(self, limit: int = 30) -> str:
+        """The figure with the words around it, for a finding's place."""
+        return self.source.quote(self.start, self.end, limit)
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A figure the text states for one or more indicator rows (``keys``: ``g1r2``…)."""
+
+    figure: Figure
+    keys: tuple[str, ...]
+    how: str
+    goal: bool = False  # stated in the goal section rather than in the results
+
+
+@dataclass
+class GoalStatement:
+    """A quantified sentence of the goal section and the indicator rows it names."""
+
+    source: Source
+    start: int
+    end: int
+    figures: list[Figure] = field(default_factory=list)
+    keys: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        """The sentence as written."""
+        return self.source.text[self.start : self.end].strip()
+
+
+@dataclass(frozen=True)
+class BudgetFigure:
+    """An amount (万元; an adjustment signed, a cut negative) or a rate (percent) for the budget."""
+
+    figure: Figure
+    kind: str  # planned / adjustment / adjusted / executed / basic / project / rate
+    amount: float
+    signed: bool = True  # False for an adjustment whose words do not say cut or increase (调整数)
+
+
+@dataclass
+class Reading:
+    """Everything :func:`read_narrative` found."""
+
+    statements: list[Statement] = field(default_factory=list)
+    goals: list[GoalStatement] = field(default_factory=list)
+    budget: list[BudgetFigure] = field(default_factory=list)
+    sections: dict[int, str] = field(default_factory=dict)  # paragraph index → its heading
+
+    def for_indicator(self, key: str) -> list[Statement]:
+        """The statements tied to one indicator row."""
+        return [s for s in self.statements if key in s.keys]
+
+
+def base(value: Value) -> tuple[float, str]:
+    """A number value's figure and unit with the magnitude folded in: 1.5万人次 → (15000, 人次).
+
+    Money is given in 万元, the budget's unit: 50000元 → (5, 万元).
+    """
+    wan = to_wan(value)
+    if wan is not None:
+        return wan, "万元"
+    number, unit = value.number or 0.0, value.unit
+    if unit in _MAGNITUDE:
+        return number * _MAGNITUDE[unit], ""
+    if len(unit) > 1 and unit[0] in _MAGNITUDE:
+        return number * _MAGNITUDE[unit[0]], unit[1:]
+    return number, unit
+
+
+def to_wan(value: Value) -> float | None:
+    """A money value in 万元 (the table's unit), or None when it is no money."""
+    if value.kind != nt.NUMBER or value.number is None:
+        return None
+    scale = {"万元": 1.0, "元": 1e-4, "亿元": 1e4, "千元": 1e-1}.get(value.unit)
+    return None if scale is None else value.number * scale
+
+
+def units_agree(a: Value, b: Value) -> bool:
+    """True when two number values count the same thing (magnitudes folded; blank unit agrees)."""
+    ua, ub = base(a)[1], base(b)[1]
+    if ua == "%" or ub == "%":
+        return ua == ub or not ua or not ub
+    return nt.same_unit(replace(a, unit=ua), replace(b, unit=ub))
+
+
+def find_figures(text: str) -> list[tuple[int, int, Value]]:
+    """Every number with a unit in ``text``: ``(start, end, value)``; years, months and dates are not."""
+    out = []
+    for m in _FIGURE_RE.finditer(halfwidth(text)):
+        start = m.start("cmp") if m.group("cmp") else m.start("num")
+        value = parse_value(text[start : m.end()])
+        if value.kind == nt.NUMBER:
+            out.append((start, m.end(), value))
+    return out
+
+
+# --- text structure ---------------------------------------------------------------------------
+
+_ENUM = r"(?:[(]\s*[0-9一二三四五六七八九十]+\s*[)]|[0-9]+\s*[.、]|[一二三四五六七八九十]+\s*[、.]|[①-⑳])"
+_ENUM_RE = re.compile(rf"^\s*{_ENUM}\s*")
+_SENTENCE_END = "。;!?"
+_CLAUSE_END = ",;:。、!?()"
+_LEAD_RE = re.compile(r"^\s*(?P<head>[^:,;。]{2,40}?)\s*[:。]")
+_HEAD_TAIL = re.compile(r"(?:指标)?(?:的)?(?:完成情况分析|完成情况|情况分析|分析|情况)$|指标$")
+_GOAL_HEADING_EXCLUDED = ("完成", "实现", "分析", "未", "偏差", "自评", "评价", "结果", "情况")
+_INLINE_GOAL_RE = re.compile(r"^\s*(?:\S{0,10}?)(?:绩效目标|年度目标|总体目标|整体目标)\s*:\s*(?=\S)")
+
+
+def is_heading(text: str) -> bool:
+    """True for a heading line: short, no sentence punctuation ("2.整体绩效目标", "产出指标")."""
+    t = halfwidth(text).strip()
+    if not t or len(t) > 40 or t[-1] in "。;!?":
+        return False
+    body = _ENUM_RE.sub("", t)
+    return not re.search(r"[,;。]", body) and not find_figures(body)
+
+
+def _is_goal_heading(text: str) -> bool:
+    return "目标" in text and not _excluded(text)
+
+
+def sections(filing: Filing) -> dict[int, str]:
+    """Each body paragraph's nearest heading (paragraph index → heading text, ``""`` when none)."""
+    out: dict[int, str] = {}
+    heading = ""
+    for p in filing.narrative:
+        if is_heading(p.text):
+            heading = p.text.strip()
+        else:
+            out[p.index] = heading
+    return out
+
+
+def goal_paragraphs(filing: Filing) -> list[tuple[int, int]]:
+    """Goal-section text: ``(paragraph index, offset where the goal text starts)``.
+
+    The goal section runs from a heading naming goals (整体绩效目标, 年度绩效目标; not 目标完成情况)
+    to the next heading, sub-headings about goals or indicators (（1）产出目标) kept; a body paragraph
+    led by "年度绩效目标：" counts on its own.
+    """
+    out: list[tuple[int, int]] = []
+    in_goals = False
+    for p in filing.narrative:
+        text = halfwidth(p.text)
+        if is_heading(p.text):
+            name = _ENUM_RE.sub("", text)
+            in_goals = _is_goal_heading(name) or (in_goals and "指标" in name and not _excluded(name))
+            continue
+        if in_goals:
+            out.append((p.index, 0))
+            continue
+        m = _INLINE_GOAL_RE.match(text)
+        if m and not _excluded(text[: m.end()]):
+            out.append((p.index, m.end()))
+    return out
+
+
+def _excluded(text: str) -> bool:
+    return any(w in text for w in _GOAL_HEADING_EXCLUDED)
+
+
+def quote(text: str, start: int, end: int, limit: int = 30) -> str:
+    """``text[start:end]`` widened to its clause, cut to ``limit`` characters with “…” marks."""
+    t = halfwidth(text)
+    left = start
+    while left > 0 and t[left - 1] not in _SENTENCE_END + ",:" and end - left < limit - 2:
+        left -= 1
+    right = end
+    while right < len(t) and t[right] not in _SENTENCE_END + ",:" and right - left < limit - 2:
+        right += 1
+    if right < len(t) and t[right] in _SENTENCE_END and right - left < limit:
+        right += 1  # keep the full stop when it fits
+    out = text[left:right].strip()
+    if left > 0 and t[left - 1] not in _SENTENCE_END + ",:":
+        out = "…" + out
+    if right < len(t) and t[right - 1] not in _SENTENCE_END:
+        out += "…"
+    return out
+
+
+def _spans(text: str, ends: str) -> list[tuple[int, int]]:
+    t = halfwidth(text)
+    spans, start = [], 0
+    for i, ch in enumerate(t):
+        if ch in ends:
+            spans.append((start, i + 1))
+            start = i + 1
+    if start < len(t):
+        spans.append((start, len(t)))
+    return [(a, b) for a, b in spans if text[a:b].strip()]
+
+
+# --- indicator names --------------------------------------------------------------------------
+
+_PAREN_RE = re.compile(r"[(][^()]*[)]")
+_PUNCT_RE = re.compile(r"[\s,.;:!?、。“”\"'‘’《》<>/\\|*\-—_]+")
+_LEAD_VERBS = ("组织", "开展", "完成", "举办", "实施", "参加", "参与", "推进")
+_MEASURE_SUFFIXES = (
+    "人次数",
+    "人数",
+    "次数",
+    "个数",
+    "户数",
+    "期数",
+    "场数",
+    "项数",
+    "份数",
+    "场次",
+    "人次",
+    "数量",
+    "总数",
+    "总量",
+    "面积",
+    "长度",
+    "里程",
+    "规模",
+    "数",
+)
+
+
+@lru_cache(maxsize=4096)
+def name_core(name: str) -> str:
+    """An indicator name reduced to what it counts: 组织志愿服务活动次数 → 志愿服务活动.
+
+    Brackets ("（是否）"), punctuation, a leading verb and a trailing measure word are dropped;
+    what remains keeps at least three characters (信息数量 stays whole: "信息" alone would tie
+    every sentence about information to it).
+    """
+    s = _PUNCT_RE.sub("", _PAREN_RE.sub("", halfwidth(name)))
+    for verb in _LEAD_VERBS:
+        if s.startswith(verb) and len(s) - len(verb) >= 3:
+            s = s[len(verb) :]
+            break
+    for suffix in _MEASURE_SUFFIXES:
+        if s.endswith(suffix) and len(s) - len(suffix) >= 3:
+            s = s[: -len(suffix)]
+            break
+    return s
+
+
+def _bigrams(s: str) -> set[str]:
+    return {s[i : i + 2] for i in range(len(s) - 1)}
+
+
+def coverage(core: str, words: str) -> tuple[float, float]:
+    """How much of ``core`` the ``words`` contain: (share of its characters, share of its pairs)."""
+    if not core:
+        return 0.0, 0.0
+    if core in words:
+        return 1.0, 1.0
+    chars = sum(1 for ch in core if ch in words) / len(core)
+    pairs = _bigrams(core)
+    found = _bigrams(words)
+    pair_share = (len(pairs & found) / len(pairs)) if pairs else chars
+    return chars, pair_share
+
+
+def names(core: str, words: str, threshold: float = DEFAULT_NAME_MATCH) -> float:
+    """A match score in (0, 2] when ``words`` name the indicator whose core is ``core``, else 0."""
+    return _score(core, _PUNCT_RE.sub("", halfwidth(words)), threshold)
+
+
+def _score(core: str, words: str, threshold: float) -> float:
+    chars, pairs = coverage(core, words)
+    if chars >= threshold and pairs >= _BIGRAM_MATCH:
+        return chars + pairs
+    return 0.0
+
+
+def same_name(a: str, b: str, threshold: float = DEFAULT_NAME_MATCH) -> bool:
+    """True when two names say the same thing (each core covers the other)."""
+    ca, cb = name_core(a), name_core(b)
+    if not ca or not cb:
+        return False
+    return ca == cb or (names(ca, cb, threshold) > 0 and names(cb, ca, threshold) > 0)
+
+
+def best_match(words: str, indicators: list[Indicator], threshold: float) -> tuple[float, list[Indicator]]:
+    """The indicator rows ``words`` name best, with the score (ties kept: one name in two goals)."""
+    plain = _PUNCT_RE.sub("", halfwidth(words))
+    scored = [(_score(name_core(ind.name), plain, threshold), ind) for ind in indicators]
+    top = max((s for s, _ in scored), default=0.0)
+    if top <= 0:
+        return 0.0, []
+    return top, [ind for s, ind in scored if s >= top - 0.05]
+
+
+# --- roles ------------------------------------------------------------------------------------
+
+# "计划新建…1000亩，配套…20公里": a plan word makes the rest of the sentence targets, until a word
+# of results; "目标值7500人次" / "20公里的目标" mark only the figure they stand next to.
+_PLAN_MARK = re.compile(r"计划|预期|预计|力争|设定")
+_ACTUAL_MARK = re.compile(r"实际|实现|完成(?!目标|任务|计划)|已|累计|共计")
+_TARGET_BEFORE = re.compile(r"(?:目标值?|指标值|目标任务)(?:为|是|:|达到|设定为)?\s*$")
+_TARGET_AFTER = re.compile(r"^\s*(?:的)?(?:目标|计划)")
+_FILLER = re.compile(
+    r"完成|实现|未达到|达到|目标值|目标|计划|预期|指标值|年初|共计|累计|全年|合计|其中|实际|"
+    r"[约共已为是了的较比并和及与占超过全年度本]|\d+年度?|\s"
+)
+
+
+def _role(sentence: str, at: int, after: str, default: str) -> str:
+    if _TARGET_AFTER.match(after) or _TARGET_BEFORE.search(sentence[:at]):
+        return ROLE_TARGET
+    marks = [(m.start(), ROLE_TARGET) for m in _PLAN_MARK.finditer(sentence[:at])]
+    marks += [(m.start(), ROLE_ACTUAL) for m in _ACTUAL_MARK.finditer(sentence[:at])]
+    return max(marks)[1] if marks else default
+
+
+def _bare(prefix: str) -> bool:
+    """True when the words before a figure name nothing ("完成目标值", "，共", "")."""
+    return len(_FILLER.sub("", _PUNCT_RE.sub("", halfwidth(prefix)))) <= 1
+
+
+# --- budget words -----------------------------------------------------------------------------
+
+# A budget word counts only where it ends right before the figure ("部门决算支出188.44万元",
+# "年初预算为202.98万元"): "工资福利支出120万元" or "培训经费预算20万元" are parts, not the budget.
+_FILL = r"(?:为|是|共|共计|合计|总计|总额|金额|资金|数|:|\s)*$"
+_BUDGET_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(rf"(?:{words}){_FILL}"))
+    for kind, words in (
+        ("basic", "基本支出"),
+        ("project", "项目支出"),
+        ("adjusted", "调整后预算|调减后预算|调增后预算|追加后预算|全年预算|调整后"),
+        ("adjustment", "调减|调增|追加预算|追加|追减|调整数|调整金额|调减了|调增了"),
+        ("planned", "年初预算|预算总额|预算金额|预算数|预算资金|总预算|部门预算|整体预算|支出预算"),
+        (
+            "executed",
+            "决算支出|本年支出|全年支出|支出总额|总支出|实际支出|支出合计|累计支出|已支出|执行数|"
+            "执行金额|全年执行|实际使用|使用金额|决算数|部门决算",
+        ),
+    )
+)
+_CUT_WORDS = re.compile(r"调减|追减|减少|压减")
+_RAISE_WORDS = re.compile(r"调增|追加|增加")
+
+
+def _budget_kind(prefix: str, value: Value) -> str | None:
+    if value.unit == "%":
+        return "rate" if re.search(rf"执行率{_FILL}", prefix) else None
+    if to_wan(value) is None or "执行率" in prefix:
+        return None
+    for kind, pattern in _BUDGET_KINDS:
+        if pattern.search(prefix):
+            return kind
+    return None
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def _ref_value(ind: Indicator) -> Value | None:
+    t, a = ind.target, ind.actual
+    numbers = [v for v in (t, a) if v.kind == nt.NUMBER]
+    with_unit = [v for v in numbers if v.unit]
+    return (with_unit or numbers or [None])[0]
+
+
+def _sources(filing: Filing) -> list[Source]:
+    out = [Source(p.index, f"报告正文第{p.index}段", p.text, (3, p.index), p.loc) for p in filing.narrative]
+    result = filing.closing.get("overall_result", "")
+    if result.strip():
+        out.append(Source(0, "自评表“年度总体目标 实际完成情况”", result, (2, 0, 0)))
+    return out
+
+
+def read_narrative(filing: Filing, name_match: float = DEFAULT_NAME_MATCH) -> Reading:
+    """Read the figures the report text states, the goals it sets and the budget figures it gives.
+
+    ``name_match`` is the share of an indicator name's characters (its core, see
+    :func:`name_core`) the words before a figure must contain for the figure to be tied to it.
+    """
+    reading = Reading(sections=sections(filing))
+    indicators = filing.indicators
+    goal_offsets = dict(goal_paragraphs(filing))
+    for source in _sources(filing):
+        if source.index in goal_offsets:
+            _read_goals(reading, source, goal_offsets[source.index], indicators, name_match)
+            continue
+        _read_results(reading, source, indicators, name_match)
+        _read_budget(reading, source)
+    goal_text = filing.closing.get("overall_goal", "")
+    if goal_text.strip():
+        source = Source(0, "自评表“年度总体目标 预期目标”", goal_text, (2, 0, 0))
+        _read_goals(reading, source, 0, indicators, name_match)
+    return reading
+
+
+def _head_matches(head: str, indicators: list[Indicator], threshold: float) -> list[Indicator]:
+    """The rows a lead-in names ("普及救护培训人数", "①信息数量完成情况"), if any."""
+    head = _HEAD_TAIL.sub("", _ENUM_RE.sub("", halfwidth(head)).strip())
+    return [ind for ind in indicators if same_name(head, ind.name, threshold)]
+
+
+def _lead_matches(text: str, indicators: list[Indicator], threshold: float) -> list[Indicator]:
+    """The rows the paragraph's lead-in ("普及救护培训人数：", "为区内…力量。") names, if any."""
+    m = _LEAD_RE.match(_ENUM_RE.sub(lambda e: " " * len(e.group()), halfwidth(text)))
+    return _head_matches(m.group("head"), indicators, threshold) if m else []
+
+
+def _read_results(reading: Reading, source: Source, indicators: list[Indicator], threshold: float) -> None:
+    # The lead-in names the row the paragraph is about; a "名称：" inside it ("（1）数量指标。
+    # ①农村公路养护里程：年度目标120公里…") names the row of what follows, until the next one.
+    lead = _lead_matches(source.text, indicators, threshold)
+    for s_start, s_end in _spans(source.text, _SENTENCE_END):
+        previous: Statement | None = None
+        sentence = halfwidth(source.text[s_start:s_end])
+        for c_start, c_end in _spans(sentence, _CLAUSE_END):
+            figures = find_figures(sentence[c_start:c_end])
+            if not figures and sentence[c_end - 1] == ":" and (c_start or s_start):
+                lead = _head_matches(sentence[c_start : c_end - 1], indicators, threshold)
+                continue
+            cursor = c_start
+            for f_start, f_end, value in figures:
+                a, b = c_start + f_start, c_start + f_end
+                prefix = sentence[max(cursor, a - _PREFIX_WINDOW) : a]
+                cursor = b
+                role = _role(sentence, a, sentence[b:c_end], ROLE_ACTUAL)
+                figure = Figure(source, s_start + a, s_start + b, value, role, prefix.strip())
+                statement = _attribute(figure, prefix, indicators, threshold, lead, previous)
+                if statement is not None:
+                    reading.statements.append(statement)
+                    previous = statement
+
+
+def _attribute(
+    figure: Figure,
+    prefix: str,
+    indicators: list[Indicator],
+    threshold: float,
+    lead: list[Indicator],
+    previous: Statement | None,
+    goal: bool = False,
+) -> Statement | None:
+    score, named = best_match(prefix, indicators, threshold)
+    # Under a lead-in naming a row, only words naming another row in full take a figure away.
+    if named and (not lead or score >= 2.0):
+        agreeing = [i for i in named if (r := _ref_value(i)) is None or units_agree(r, figure.value)]
+        return Statement(figure, tuple(i.key for i in (agreeing or named)), HOW_CLAUSE, goal)
+    if _bare(prefix) and previous is not None:
+        how = HOW_HEADING if previous.how == HOW_HEADING else HOW_INHERITED
+        return Statement(figure, previous.keys, how, goal)
+    if lead:
+        return Statement(figure, tuple(i.key for i in lead), HOW_HEADING, goal)
+    return None
+
+
+def _read_goals(
+    reading: Reading, source: Source, offset: int, indicators: list[Indicator], threshold: float
+) -> None:
+    text = source.text
+    for s_start, s_end in _spans(text, _SENTENCE_END):
+        if s_end <= offset:
+            continue
+        s_start = max(s_start, offset)
+        sentence = halfwidth(text[s_start:s_end])
+        goal = GoalStatement(source, s_start, s_end)
+        keys: list[str] = []
+        previous: Statement | None = None
+        for c_start, c_end in _spans(sentence, _CLAUSE_END):
+            clause = sentence[c_start:c_end]
+            figures = find_figures(clause)
+            if not figures:
+                continue
+            words = clause
+            for f_start, f_end, _ in reversed(figures):
+                words = words[:f_start] + " " + words[f_end:]
+            cursor = c_start
+            for f_start, f_end, value in figures:
+                a, b = c_start + f_start, c_start + f_end
+                prefix = sentence[max(cursor, a - _PREFIX_WINDOW) : a]
+                cursor = b
+                figure = Figure(source, s_start + a, s_start + b, value, ROLE_TARGET, prefix.strip())
+                goal.figures.append(figure)
+                statement = _attribute(figure, prefix, indicators, threshold, [], previous, goal=True)
+                if statement is not None:
+                    reading.statements.append(statement)
+                    previous = statement
+                    keys += statement.keys
+            # a clause naming a row counts even when its figure is in another unit
+            keys += [i.key for i in best_match(words, indicators, threshold)[1]]
+        if goal.figures:
+            goal.keys = tuple(dict.fromkeys(keys))
+            reading.goals.append(goal)
+
+
+def _read_budget(reading: Reading, source: Source) -> None:
+    found: list[BudgetFigure] = []
+    text = halfwidth(source.text)
+    for c_start, c_end in _spans(text, ",;:。()!?"):
+        clause = text[c_start:c_end]
+        if "=" in clause or "/" in clause:  # a formula: the formula checks read it
+            continue
+        cursor = 0
+        for f_start, f_end, value in find_figures(clause):
+            prefix = clause[cursor:f_start]
+            cursor = f_end
+            kind = _budget_kind(prefix, value)
+            if kind is None:
+                continue
+            amount = value.number if kind == "rate" else to_wan(value)
+            if amount is None:
+                continue
+            signed = True
+            if kind == "adjustment":
+                if _CUT_WORDS.search(prefix):
+                    amount = -amount
+                signed = bool(_CUT_WORDS.search(prefix) or _RAISE_WORDS.search(prefix))
+            figure = Figure(source, c_start + f_start, c_start + f_end, value, ROLE_ACTUAL, prefix)
+            found.append(BudgetFigure(figure, kind, amount, signed))
+    # A paragraph giving one amount may be about a sub-item ("其中培训经费预算20万元"); one giving
+    # two kinds (预算数 and 执行数, or the rate) is about the whole budget.
+    if len({f.kind for f in found}) >= 2:
+        reading.budget.extend(found)
