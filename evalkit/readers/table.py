@@ -655,7 +655,10 @@ class _Builder:
         self.cols = _columns(texts, _indicator_column)
         self.width = len(row)
         self.found_indicator_header = True
-        self.prev_l1 = self.prev_l2 = ""
+        # A header repeated inside a goal (the table going on after a page break) keeps the levels
+        # of the rows above it; a goal row or the first header starts them afresh.
+        if not (self.filing.goals and self.filing.goals[-1].indicators):
+            self.prev_l1 = self.prev_l2 = ""
         self.state = "indicators"
         if not self.filing.goals:
             self.filing.goals.append(Goal(index=1, loc=row[0].loc))

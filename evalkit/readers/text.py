@@ -34,8 +34,8 @@ from evalkit.readers.table import (
 
 _BOOKMARK = re.compile(r"\[bookmark:[^\]]*\]")
 _NEWLINE = re.compile(r"\r\n|\r|\n")
-_NOTES_START = re.compile(r"^\s*(?:备注|注\s*[:：]|说明\s*[:：]|填表说明)")
-_NUMBERED_ITEM = re.compile(r"^\s*(?:\d+\s*[.．、]|[（(]\s*\d+\s*[)）])")
+NOTES_START = re.compile(r"^\s*(?:备注|注\s*[:：]|说明\s*[:：]|填表说明)")
+NUMBERED_ITEM = re.compile(r"^\s*(?:\d+\s*[.．、]|[（(]\s*\d+\s*[)）])")
 _HEADING = re.compile(r"^\s*(?:[（(]?[一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十\d]+[、.．])")
 _PREAMBLE_LINE = re.compile(
     r"(?:单位名称|项目名称|主管部门|实施单位|填报日期|填表日期|填报单位)\s*[:：]"
@@ -166,7 +166,7 @@ def _interpret(blocks: list[_Block], lines: list[str], file: str) -> Filing:
     # before the table: narrative, then the title lines and 单位名称/填报日期 (the preamble)
     first_cell = blocks[start].row[0].loc.line or 1
     before = [(n, lines[n - 1]) for n in range(1, first_cell) if lines[n - 1].strip()]
-    cut = _title_start(before)
+    cut = title_start(before)
     paragraphs = [_paragraph(i, n, text, file) for i, (n, text) in enumerate(before[:cut], 1)]
     preamble = [Paragraph(0, text.strip(), Loc(file, line=n)) for n, text in before[cut:]]
 
@@ -175,9 +175,9 @@ def _interpret(blocks: list[_Block], lines: list[str], file: str) -> Filing:
     in_notes = False
     for block in blocks[end + 1 :]:
         block_lines = block.loose
-        if not notes and _NOTES_START.match(block_lines[0][1]):
+        if not notes and NOTES_START.match(block_lines[0][1]):
             in_notes = True
-        elif in_notes and not _NUMBERED_ITEM.match(block_lines[0][1]):
+        elif in_notes and not NUMBERED_ITEM.match(block_lines[0][1]):
             in_notes = False
         if in_notes:
             notes += block_lines
@@ -195,7 +195,7 @@ def _paragraph(index: int, number: int, text: str, file: str) -> Paragraph:
     return Paragraph(index=index, text=text.strip(), loc=Loc(file, line=number))
 
 
-def _title_start(before: list[tuple[int, str]]) -> int:
+def title_start(before: list[tuple[int, str]]) -> int:
     """Index in ``before`` (non-blank lines ahead of the table) where the table's title starts."""
     lo = max(0, len(before) - _TITLE_WINDOW)
     title = next(

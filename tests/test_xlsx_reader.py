@@ -1,0 +1,205 @@
+"""The .xlsx reader: sheets as units send them (the table on any sheet, anywhere on it, merged
+ranges, numbers as text, formulas, hidden rows) import to the same filing as the text dump."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from fixtures_office import (
+    assert_same_filing,
+    build_project_xlsx,
+    indicator_rows,
+    parse_dump,
+    seed_form,
+    set_cached_values,
+    write_form_sheet,
+    xlsx_with_rows,
+)
+from openpyxl import Workbook, load_workbook
+
+from evalkit.readers import read_filing
+from evalkit.readers.text import read_text
+from evalkit.readers.xlsx import (
+    IMPORT_FORMULA_NO_VALUE,
+    IMPORT_HIDDEN,
+    IMPORT_SHEETS,
+    number_text,
+    read_xlsx,
+)
+
+
+@pytest.fixture
+def project_xlsx(tmp_path: Path, project_path: Path) -> Path:
+    return build_project_xlsx(tmp_path / "project.xlsx", project_path)
+
+
+def test_project_xlsx_imports_like_its_text_dump(project_xlsx: Path, project_path: Path) -> None:
+    got = read_xlsx(project_xlsx)
+    assert_same_filing(got, read_text(project_path))
+    assert got.source_format == "xlsx"
+    b = got.budget
+    # 100 typed as text, 114 and 9.5 cached results of formulas, 95% a percent-formatted 0.95
+    assert (b.planned, b.adjusted, b.executed, b.stated_rate, b.max_points, b.stated_score) == (
+        100,
+        120,
+        114,
+        95,
+        10,
+        9.5,
+    )
+    assert got.unit.year == 2024 and got.unit.kind == "项目"
+
+
+def test_locations_name_sheet_row_and_cell(project_xlsx: Path) -> None:
+    filing = read_filing(project_xlsx)
+    loc = filing.indicators[0].loc
+    assert loc.sheet == "自评表" and loc.cell == f"E{loc.row}"
+    assert filing.budget.locs["executed"].cell == "G7"  # the table starts at B4 under its title
+    assert filing.narrative[0].loc.sheet == "自评报告"
+
+
+def _seed_workbook(path: Path, seed: Path, top: int, left: int, sheets_before: int = 0) -> Path:
+    dump = parse_dump(seed)
+    wb = Workbook()
+    wb.remove(wb.active)
+    for i in range(sheets_before):
+        wb.create_sheet(f"其他{i + 1}")["A1"] = "与自评无关的内容"
+    report = wb.create_sheet("自评报告")
+    narrative = [line for line in dump.before if line]
+    cut = next(i for i, line in enumerate(narrative) if line.startswith("2024年度武汉市"))
+    for i, line in enumerate(narrative[:cut], start=1):
+        report.cell(row=i, column=1, value=line)
+    ws = wb.create_sheet("部门整体自评表")
+    for i, line in enumerate(narrative[cut:]):
+        ws.cell(row=top - 4 + i, column=left, value=line)
+    write_form_sheet(ws, seed_form(dump), top=top, left=left)
+    notes = [line for line in dump.after if line]
+    start = ws.max_row + 2
+    for i, line in enumerate(notes):
+        ws.cell(row=start + i, column=left, value=line)
+    wb.save(path)
+    return path
+
+
+@pytest.mark.parametrize(("top", "left", "sheets_before"), [(5, 1, 0), (9, 3, 2)])
+def test_seed_on_any_sheet_at_any_position(
+    tmp_path: Path, seed_path: Path, top: int, left: int, sheets_before: int
+) -> None:
+    path = _seed_workbook(tmp_path / "seed.xlsx", seed_path, top, left, sheets_before)
+    got, expected = read_xlsx(path), read_text(seed_path)
+    assert_same_filing(got, expected)
+    assert len(got.indicators) == 16
+
+
+def test_formulas_are_read_by_cached_value_never_evaluated(tmp_path: Path, project_path: Path) -> None:
+    path = build_project_xlsx(tmp_path / "p.xlsx", project_path)
+    wb = load_workbook(path)
+    ws = wb["自评表"]
+    target = next(c for row in ws.iter_rows() for c in row if c.value == "≥1000亩")
+    actual = ws.cell(row=target.row, column=target.column + 1)
+    target.value = "=1+1"
+    actual.value = "=A1&A2"
+    wb.save(path)
+    # Excel cached "≥1000亩" for the first formula: that text is read, 1+1 never computed; the
+    # second formula has no cached value (a program wrote it): blank, and reported
+    # (saving with openpyxl dropped the fixture's own cached results: put them back too)
+    set_cached_values(path, "自评表", {target.coordinate: "≥1000亩", "G7": "114", "J7": "9.5"})
+    filing = read_xlsx(path)
+    first = filing.indicators[0]
+    assert first.target_text == "≥1000亩"
+    assert first.actual_text == ""
+    hits = [p for p in filing.problems if p.code == IMPORT_FORMULA_NO_VALUE]
+    assert len(hits) == 1 and actual.coordinate in hits[0].message and hits[0].loc.cell == actual.coordinate
+
+
+def test_cached_string_value_of_formula(tmp_path: Path) -> None:
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["x"])
+    ws["B1"] = "=1+1"
+    wb.save(tmp_path / "f.xlsx")
+    # the cached value is "3": what the reader shows, although 1+1 is 2
+    set_cached_values(tmp_path / "f.xlsx", ws.title, {"B1": "3"})
+    wb = load_workbook(tmp_path / "f.xlsx", data_only=True)
+    assert wb.active["B1"].value == 3
+
+
+@pytest.mark.parametrize(
+    ("value", "fmt", "shown"),
+    [
+        (202.98000000000002, "General", "202.98"),
+        (188.44, "General", "188.44"),
+        (10.0, "General", "10"),
+        (1500, "General", "1500"),
+        (0.00001, "General", "0.00001"),
+        (123456789012.0, "General", "123456789012"),
+        (0.9284, "0.00%", "92.84%"),
+        (0.95, "0%", "95%"),
+        (0.928367, "0.00%", "92.84%"),
+        (92.8412, "0.00", "92.84"),
+        (100, "0.00", "100.00"),
+        (1234.5, "#,##0.00", "1234.50"),
+        (2.5, "0.0#", "2.5"),
+        (2.0, "0.0#", "2.0"),
+        (1500, '0"人"', "1500人"),
+        (12, '"≥"0"篇"', "≥12篇"),
+        (-3, "0;(0)", "(3)"),
+        (-3.5, "0.0", "-3.5"),
+        (0.125, "0.00", "0.13"),
+        (42, "@", "42"),
+        (7, "[Red]0", "7"),
+    ],
+)
+def test_numbers_read_as_excel_shows_them(value: float, fmt: str, shown: str) -> None:
+    assert number_text(value, fmt) == shown
+
+
+def test_dates_booleans_and_text_numbers(tmp_path: Path) -> None:
+    path = xlsx_with_rows(
+        tmp_path / "v.xlsx",
+        {"表": [["一级指标", "二级指标", "三级指标", "年初目标值", "实际完成值"]]},
+    )
+    wb = load_workbook(path)
+    ws = wb["表"]
+    ws.append(["产出指标", "时效指标", "完成日期", dt.datetime(2024, 12, 31), dt.date(2024, 11, 30)])
+    ws.append(["产出指标", "质量指标", "是否达标", True, "202.98"])
+    wb.save(path)
+    filing = read_xlsx(path)
+    rows = [(i.target_text, i.actual_text) for i in filing.indicators]
+    assert rows == [("2024-12-31", "2024-11-30"), ("TRUE", "202.98")]
+
+
+def test_the_sheet_holding_the_table_is_chosen(
+    tmp_path: Path, project_xlsx: Path, project_path: Path
+) -> None:
+    wb = load_workbook(project_xlsx)
+    copy = wb.copy_worksheet(wb["自评表"])
+    copy.title = "自评表（上年）"
+    wb.move_sheet(copy, offset=-(len(wb.sheetnames) - 1))  # first in the workbook…
+    copy.sheet_state = "hidden"  # …but hidden: the visible table is the one a unit means
+    wb.save(project_xlsx)
+    filing = read_xlsx(project_xlsx)
+    assert indicator_rows(filing) == indicator_rows(read_text(project_path))
+    assert filing.indicators[0].loc.sheet == "自评表"
+    note = [p for p in filing.problems if p.code == IMPORT_SHEETS]
+    assert note and "自评表（上年）" in note[0].message
+
+
+def test_hidden_rows_are_left_out_and_reported(project_xlsx: Path, project_path: Path) -> None:
+    wb = load_workbook(project_xlsx)
+    ws = wb["自评表"]
+    last = max(c.row for row in ws.iter_rows() for c in row if c.value == "受益农户满意度")
+    ws.insert_rows(last + 1)
+    for col, value in zip("BCDEFGHIJ", ["", "", "", "旧指标", "≥1", "0", "5", "0", ""]):
+        ws[f"{col}{last + 1}"] = value or None
+    ws.row_dimensions[last + 1].hidden = True
+    wb.save(project_xlsx)
+    filing = read_xlsx(project_xlsx)
+    assert "旧指标" not in [i.name for i in filing.indicators]
+    assert any(p.code == IMPORT_HIDDEN for p in filing.problems)
+
+
+def test_read_filing_dispatches_xlsx(project_xlsx: Path) -> None:
+    assert read_filing(project_xlsx).source_format == "xlsx"
