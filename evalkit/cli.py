@@ -105,16 +105,98 @@ def import_cmd(source: str, output: str | None, parameters: str, year: int | Non
 @click.option("--markdown", is_flag=True, help="Print the catalogue as a Markdown table (for the docs).")
 def checks_cmd(markdown: bool) -> None:
     """List the review-check catalogue: code, family, severity, title."""
-    from evalkit.checks import FAMILY_LABELS, SEVERITY_LABELS, catalogue
+    from evalkit.checks import FAMILY_LABELS, SEVERITY_LABELS, catalogue, catalogue_markdown
 
     if markdown:
-        click.echo("| code | family | severity | title |\n|---|---|---|---|")
-        for c in catalogue():
-            click.echo(f"| {c.code} | {c.family} | {c.severity} | {c.title} |")
+        click.echo(catalogue_markdown())
         return
-    for c in catalogue():
+    entries = catalogue()
+    width = max((len(c.code) for c in entries), default=4)
+    for c in entries:
         fam = f"{c.family}（{FAMILY_LABELS[c.family]}）"
-        click.echo(f"{c.code}  {fam:<24}{c.severity:<8}{SEVERITY_LABELS[c.severity]}  {c.title}")
+        click.echo(f"{c.code:<{width}}  {fam:<24}{c.severity:<8}{SEVERITY_LABELS[c.severity]}  {c.title}")
+
+
+@cli.command("run")
+@click.option("--year", default=None, help="Fiscal year folder under parameters/ (default: the latest).")
+@click.option(
+    "--jobs", "-j", type=click.IntRange(min=1), default=None, help="Parallel workers (default: the cores)."
+)
+@click.option(
+    "--only", multiple=True, metavar="UNIT", help="Run only this unit id (repeat, or comma-separated)."
+)
+@click.option("--force", is_flag=True, help="Run units whose inputs have not changed, too.")
+@click.option("--profile", default=None, help="Scoring profile name or YAML path (default mof-2020).")
+@click.option("--parameters", default="parameters", show_default=True, help="The parameters folder.")
+@click.option("--outputs", default="outputs", show_default=True, help="Where reports are written.")
+def run_cmd(
+    year: str | None,
+    jobs: int | None,
+    only: tuple[str, ...],
+    force: bool,
+    profile: str | None,
+    parameters: str,
+    outputs: str,
+) -> None:
+    """Review every unit of a year: an HTML report per unit and outputs/<year>/index.html."""
+    from evalkit.batch import run
+    from evalkit.errors import EvalkitError
+
+    units = [u.strip() for item in only for u in item.split(",") if u.strip()]
+    try:
+        result = run(
+            year=year,
+            jobs=jobs,
+            only=units,
+            force=force,
+            profile=profile,
+            parameters=parameters,
+            outputs=outputs,
+            echo=click.echo,
+        )
+    except (EvalkitError, FileNotFoundError) as exc:
+        _fail(str(exc))
+    done = [o for o in result.outcomes if o.status == "ok"]
+    skipped = [o for o in result.outcomes if o.status == "skipped"]
+    click.echo(
+        f"{result.year}年度：完成{len(done)}个，跳过{len(skipped)}个（未变），失败{len(result.failed)}个"
+        + (f"；平均每个单位{sum(o.seconds for o in done) / len(done):.1f}秒" if done else "")
+    )
+    for o in result.failed:
+        click.echo(
+            f"  ✗ {o.unit_id}：{o.error}（笔记本见 {result.out_dir}/failed/{o.unit_id}.ipynb）", err=True
+        )
+    if result.summary_error:
+        click.echo(f"  ✗ 汇总页：{result.summary_error}", err=True)
+    if result.index:
+        click.echo(f"打开 {result.index} 查看汇总与各单位报告；Excel：{result.out_dir / 'summary.xlsx'}")
+    sys.exit(result.exit_code)
+
+
+@cli.command("template")
+@click.option("-o", "--output", default=None, help="Where to write it (default 自评表模板_<kind>.xlsx).")
+@click.option(
+    "--kind",
+    type=click.Choice(["部门整体", "项目"]),
+    default="部门整体",
+    show_default=True,
+    help="Department-wide table or project table.",
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def template_cmd(output: str | None, kind: str, force: bool) -> None:
+    """Write a fillable .xlsx self-evaluation template (instructions, drop-down lists, locked headers)."""
+    from evalkit.template import default_template_name, write_template
+
+    target = Path(output or default_template_name(kind))
+    if target.suffix.lower() != ".xlsx":
+        _fail(f"{target}：模板只能保存为 .xlsx 文件")
+    if target.exists() and not force:
+        _fail(f"{target}：文件已存在，未覆盖（换一个文件名，或加 --force 覆盖）")
+    try:
+        write_template(target, kind)
+    except OSError as exc:
+        _fail(f"{target}：无法写入（{exc.strerror or exc}）")
+    click.echo(f"已生成{kind}自评表模板：{target}（先看“填报说明”工作表；填好后用 evalkit import 导入）")
 
 
 def main() -> None:

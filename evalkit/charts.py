@@ -1,0 +1,154 @@
+"""Charts of a review and of a year's summary, as matplotlib figures and compact PNG bytes.
+
+Figures are built with :class:`matplotlib.figure.Figure` (no pyplot state, no GUI backend), with a
+CJK font set up by :mod:`evalkit.fonts`. :func:`to_png` raises rather than emit a chart whose
+Chinese would print as boxes.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING
+
+from evalkit.fonts import glyph_guard, setup_cjk_font
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from evalkit.review import Review
+
+# A quiet palette that survives greyscale printing.
+C_WEIGHT = "#dfe3e8"
+C_SCORE = "#3b6ea8"
+C_REVIEWER = "#d9822b"
+C_DEDUCTION = "#c23030"
+C_TEXT = "#333333"
+GRADE_COLORS = {"优": "#2e7d32", "良": "#3b6ea8", "中": "#d9822b", "差": "#c23030"}
+DPI = 100
+_LABEL_BOX = {"facecolor": "white", "edgecolor": "none", "pad": 0.6}
+
+
+def _figure(width: float, height: float) -> Figure:
+    from matplotlib.figure import Figure
+
+    setup_cjk_font()
+    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    return fig
+
+
+def _short(text: str, limit: int = 14) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def to_png(fig: Figure, dpi: int = DPI, colors: int = 64) -> bytes:
+    """Render a figure to PNG bytes, reduced to a small palette (a report stays small).
+
+    Raises :class:`evalkit.fonts.FontError` when a glyph is missing from the chart's font.
+    """
+    from PIL import Image
+
+    buf = io.BytesIO()
+    with glyph_guard():
+        fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
+    image = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+    # A 64-colour palette keeps anti-aliased text legible at a third of the size.
+    small = image.quantize(colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    out = io.BytesIO()
+    small.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def indicator_scores(rv: Review) -> Figure:
+    """Per indicator: weight (light bar), recomputed score (blue; orange where the reviewer decided)."""
+    scores = rv.card.indicators
+    height = 0.9 + 0.28 * max(len(scores), 1)
+    fig = _figure(7.2, height)
+    ax = fig.add_subplot()
+    labels = [f"{s.indicator.goal}-{s.indicator.row} {_short(s.indicator.name)}" for s in scores]
+    ys = list(range(len(scores)))[::-1]
+    weights = [s.weight for s in scores]
+    finals = [max(s.score - s.deduction, 0.0) for s in scores]
+    colors = [C_REVIEWER if s.reviewer else C_SCORE for s in scores]
+    ax.barh(ys, weights, color=C_WEIGHT, height=0.7, label="分值")
+    ax.barh(ys, finals, color=colors, height=0.45, label="复核得分")
+    for y, s, final in zip(ys, scores, finals):
+        ax.text(s.weight + 0.1, y, f"{final:.2f}/{s.weight:.2f}", va="center", fontsize=7.5, color=C_TEXT)
+    ax.set_yticks(ys, labels, fontsize=8)
+    ax.set_xlim(0, max(weights or [1]) * 1.28)
+    ax.set_xlabel("分", fontsize=8)
+    ax.tick_params(axis="x", labelsize=7.5)
+    ax.set_title("各项指标得分（橙色为复核人决定）", fontsize=10, loc="left")
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    if not scores:
+        ax.text(0.5, 0.5, "无绩效指标", transform=ax.transAxes, ha="center")
+    return fig
+
+
+def budget(rv: Review) -> Figure:
+    """Budget vs executed amount (万元) on the basis scored, with the execution rate."""
+    b = rv.card.budget
+    fig = _figure(7.2, 1.7)
+    ax = fig.add_subplot()
+    basis = {"planned": "预算数（年初）", "adjusted": "预算数（调整后）"}.get(b.basis, "预算数")
+    values = [b.denominator or 0.0, b.executed or 0.0]
+    ax.barh([1, 0], values, color=[C_WEIGHT, C_SCORE], height=0.6)
+    ax.set_yticks([1, 0], [basis, "执行数"], fontsize=8.5)
+    top = max(values) or 1.0
+    for y, v in zip([1, 0], values):
+        ax.text(v + top * 0.01, y, f"{v:,.2f} 万元", va="center", fontsize=8, color=C_TEXT)
+    ax.set_xlim(0, top * 1.3)
+    rate = "—" if b.rate is None else f"{b.rate:.2%}"
+    ax.set_title(f"预算执行率 {rate}，得分 {b.score:.2f} / {b.max:g}", fontsize=10, loc="left")
+    ax.tick_params(axis="x", labelsize=7.5)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return fig
+
+
+def grade_distribution(units: pd.DataFrame, grades: tuple[str, ...] = ("优", "良", "中", "差")) -> Figure:
+    """How many units per grade: self-declared beside reviewed."""
+    fig = _figure(5.2, 2.6)
+    ax = fig.add_subplot()
+    ok = units[units["status"] == "ok"]
+    declared = [int((ok["declared_grade"] == g).sum()) for g in grades]
+    reviewed = [int((ok["grade"] == g).sum()) for g in grades]
+    xs = range(len(grades))
+    ax.bar([x - 0.2 for x in xs], declared, width=0.38, color=C_WEIGHT, label="自评等级")
+    ax.bar([x + 0.2 for x in xs], reviewed, width=0.38, color=[GRADE_COLORS.get(g, C_SCORE) for g in grades])
+    for x, d, r in zip(xs, declared, reviewed):
+        ax.text(x - 0.2, d, str(d), ha="center", va="bottom", fontsize=8)
+        ax.text(x + 0.2, r, str(r), ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(list(xs), list(grades), fontsize=9)
+    ax.set_ylim(0, max([*declared, *reviewed, 1]) * 1.25)
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.tick_params(axis="y", labelsize=7.5)
+    ax.set_title("等级分布（灰：自评，彩色：复核）", fontsize=10, loc="left")
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return fig
+
+
+def execution_rates(units: pd.DataFrame) -> Figure:
+    """Budget execution rate per unit, lowest first, with the 100 % line."""
+    ok = units[(units["status"] == "ok") & units["budget_rate"].notna()].sort_values("budget_rate")
+    fig = _figure(7.2, 0.8 + 0.3 * max(len(ok), 1))
+    ax = fig.add_subplot()
+    ys = list(range(len(ok)))
+    rates = [float(r) * 100 for r in ok["budget_rate"]]
+    ax.barh(ys, rates, color=[C_SCORE if r >= 90 else C_REVIEWER for r in rates], height=0.6)
+    for y, r in zip(ys, rates):
+        # A white box keeps the label readable where it crosses the 100 % line.
+        ax.text(r + 1, y, f"{r:.2f}%", va="center", fontsize=7.5, color=C_TEXT, bbox=_LABEL_BOX)
+    ax.axvline(100, color="#888888", linewidth=0.8, linestyle="--")
+    ax.set_yticks(ys, [_short(str(u), 22) for u in ok["unit"]], fontsize=8)
+    ax.set_xlim(0, max([*rates, 100]) * 1.15)
+    ax.set_xlabel("预算执行率（%）", fontsize=8)
+    ax.tick_params(axis="x", labelsize=7.5)
+    ax.set_title("各单位预算执行率（低于90%为橙色）", fontsize=10, loc="left")
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    if ok.empty:
+        ax.text(0.5, 0.5, "暂无数据", transform=ax.transAxes, ha="center")
+    return fig

@@ -1,0 +1,35 @@
+"""Executed notebook → offline HTML, through evalkit's own nbconvert template.
+
+The template (``evalkit/templates/evalkit_report``) shows outputs only — no code, prompts, stderr
+or widget views — with its small stylesheet inline and charts as ``data:`` images, so a report
+makes no request to any host. Cells tagged ``report-hide`` (the notebook's how-to text) are left out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from evalkit.report import TEMPLATE_DIR, TEMPLATE_NAME
+
+HIDE_TAG = "report-hide"
+
+
+def notebook_to_html(nb: Any, title: str) -> str:
+    """Render an executed notebook (a ``NotebookNode``) as a self-contained HTML page."""
+    from nbconvert import HTMLExporter
+    from traitlets.config import Config
+
+    config = Config()
+    config.TagRemovePreprocessor.enabled = True
+    config.TagRemovePreprocessor.remove_cell_tags = {HIDE_TAG}
+    exporter = HTMLExporter(
+        config=config,
+        template_name=TEMPLATE_NAME,
+        extra_template_basedirs=[str(TEMPLATE_DIR)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    exporter.register_preprocessor("nbconvert.preprocessors.TagRemovePreprocessor", enabled=True)
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    return body
