@@ -130,9 +130,18 @@ def grade_distribution(units: pd.DataFrame, grades: tuple[str, ...] = ("优", "�
     return fig
 
 
-def execution_rates(units: pd.DataFrame) -> Figure:
-    """Budget execution rate per unit, lowest first, with the 100 % line."""
+RATES_SHOWN = 60  # bars in the execution-rate chart: a province's thousands would not fit a page
+
+
+def execution_rates(units: pd.DataFrame, limit: int = RATES_SHOWN) -> Figure:
+    """Budget execution rate per unit, lowest first, with the 100 % line.
+
+    Past ``limit`` units only the lowest ``limit`` rates are drawn (the title says so): one bar
+    per unit of a whole province would make an image taller than matplotlib can draw.
+    """
     ok = units[(units["status"] == "ok") & units["budget_rate"].notna()].sort_values("budget_rate")
+    total = len(ok)
+    ok = ok.head(limit)
     fig = _figure(7.2, 0.8 + 0.3 * max(len(ok), 1))
     ax = fig.add_subplot()
     ys = list(range(len(ok)))
@@ -146,7 +155,10 @@ def execution_rates(units: pd.DataFrame) -> Figure:
     ax.set_xlim(0, max([*rates, 100]) * 1.15)
     ax.set_xlabel("预算执行率（%）", fontsize=8)
     ax.tick_params(axis="x", labelsize=7.5)
-    ax.set_title("各单位预算执行率（低于90%为橙色）", fontsize=10, loc="left")
+    title = "各单位预算执行率（低于90%为橙色）"
+    if total > len(ok):
+        title = f"预算执行率最低的{len(ok)}个单位（共{total}个，低于90%为橙色）"
+    ax.set_title(title, fontsize=10, loc="left")
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     if ok.empty:

@@ -129,6 +129,29 @@ def checks_cmd(markdown: bool) -> None:
 @click.option("--profile", default=None, help="Scoring profile name or YAML path (default mof-2020).")
 @click.option("--parameters", default="parameters", show_default=True, help="The parameters folder.")
 @click.option("--outputs", default="outputs", show_default=True, help="Where reports are written.")
+@click.option(
+    "--executor",
+    type=click.Choice(["warm", "fresh"]),
+    default="warm",
+    show_default=True,
+    help="warm: kernels kept per worker, reset between units; fresh: a new kernel per unit.",
+)
+@click.option(
+    "--restart-every",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    metavar="K",
+    help="warm: restart a worker's kernel after K units.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=600.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Fail a unit whose notebook cell runs longer than this.",
+)
 def run_cmd(
     year: str | None,
     jobs: int | None,
@@ -137,6 +160,9 @@ def run_cmd(
     profile: str | None,
     parameters: str,
     outputs: str,
+    executor: str,
+    restart_every: int,
+    timeout: float,
 ) -> None:
     """Review every unit of a year: an HTML report per unit and outputs/<year>/index.html."""
     from evalkit.batch import run
@@ -153,14 +179,24 @@ def run_cmd(
             parameters=parameters,
             outputs=outputs,
             echo=click.echo,
+            executor=executor,
+            restart_every=restart_every,
+            timeout=timeout,
         )
     except (EvalkitError, FileNotFoundError) as exc:
         _fail(str(exc))
     done = [o for o in result.outcomes if o.status == "ok"]
     skipped = [o for o in result.outcomes if o.status == "skipped"]
+    ran = len(done) + len(result.failed)
+    # Wall time per unit (what a year costs), not the mean latency of a unit in its worker.
+    speed = (
+        f"；用时{result.units_seconds:.1f}秒，每个单位{result.units_seconds / ran:.2f}秒"
+        f"（{result.executor}，{result.jobs}个进程）"
+        if ran
+        else ""
+    )
     click.echo(
-        f"{result.year}年度：完成{len(done)}个，跳过{len(skipped)}个（未变），失败{len(result.failed)}个"
-        + (f"；平均每个单位{sum(o.seconds for o in done) / len(done):.1f}秒" if done else "")
+        f"{result.year}年度：完成{len(done)}个，跳过{len(skipped)}个（未变），失败{len(result.failed)}个{speed}"
     )
     for o in result.failed:
         click.echo(

@@ -34,3 +34,7 @@ class ProfileError(EvalkitError):
 
 class DecisionsError(EvalkitError):
     """A reviewer decisions file is invalid: names the file and the field."""
+
+
+class KernelError(EvalkitError):
+    """A Jupyter kernel for the batch could not be started (after retries) or died twice on a unit."""

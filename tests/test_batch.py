@@ -274,3 +274,138 @@ def test_bundled_seed_reviews_as_the_dump() -> None:
     assert from_yaml.pop("source") == "samples/seed/000_e048286feab7bdae.txt"
     from_text.pop("source")
     assert from_yaml == from_text
+
+
+# ----------------------------------------------------------------------------- executors
+@pytest.fixture(scope="module")
+def fresh_batch(batch: SimpleNamespace, tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
+    """The same project as ``batch`` (warm, the default), run with a fresh kernel per unit."""
+    root = copy_project(tmp_path_factory.mktemp("fresh"))
+    shutil.copy(batch.root / "parameters" / YEAR / f"{BROKEN}.yaml", root / "parameters" / YEAR)
+    result = run(
+        year=YEAR,
+        jobs=2,
+        parameters=root / "parameters",
+        outputs=root / "outputs",
+        progress=False,
+        executor="fresh",
+    )
+    return SimpleNamespace(root=root, out=root / "outputs" / YEAR, result=result)
+
+
+def normalized(path: Path) -> str:
+    # The footer's generation date is the only thing allowed to differ between two runs.
+    return re.sub(r"生成于 \d{4}-\d{2}-\d{2}", "生成于 DATE", path.read_text(encoding="utf-8"))
+
+
+def test_warm_reports_equal_fresh(batch: SimpleNamespace, fresh_batch: SimpleNamespace) -> None:
+    assert batch.result.executor == "warm" and fresh_batch.result.executor == "fresh"
+    assert {o.unit_id: o.status for o in fresh_batch.result.outcomes} == {
+        o.unit_id: o.status for o in batch.result.outcomes
+    }
+    pages = sorted(p.name for p in batch.out.glob("*.html"))
+    assert pages == sorted(p.name for p in fresh_batch.out.glob("*.html"))
+    assert len(pages) == len(batch.good) + 1  # the units and index.html
+    for name in pages:
+        assert normalized(batch.out / name) == normalized(fresh_batch.out / name), name
+    for u in batch.good:
+        warm_doc = json.loads((batch.out / f"{u.stem}.json").read_text(encoding="utf-8"))
+        fresh_doc = json.loads((fresh_batch.out / f"{u.stem}.json").read_text(encoding="utf-8"))
+        for doc in (warm_doc, fresh_doc):
+            doc["run"].pop("seconds")
+            doc["run"].pop("generated")
+        assert warm_doc == fresh_doc
+    # The broken unit fails the same way, with papermill's notebook kept.
+    (warm_failed,) = batch.result.failed
+    (fresh_failed,) = fresh_batch.result.failed
+    assert warm_failed.error == fresh_failed.error
+    assert (fresh_batch.out / "failed" / f"{BROKEN}.ipynb").is_file()
+
+
+KILLER = "示例_某区教育局_学生营养改善计划项目"
+
+
+def test_dead_kernel_fails_its_unit_only(tmp_path: Path) -> None:
+    # A review notebook that kills its kernel for one unit: that unit is run twice, then reported
+    # failed; the others are not disturbed.
+    root = copy_project(tmp_path)
+    for f in units_in(root / "parameters" / YEAR):
+        if f.stem not in (KILLER, CULTURE):
+            f.unlink()
+    notebook = root / "notebooks" / "review.ipynb"
+    nb = nbformat.read(notebook, as_version=4)
+    nb.cells.insert(2, nbformat.v4.new_code_cell(f"import os\nif {KILLER!r} in unit:\n    os._exit(1)"))
+    nbformat.write(nb, notebook)
+    result = run(year=YEAR, jobs=2, parameters=root / "parameters", outputs=root / "outputs", progress=False)
+    outcomes = {o.unit_id: o for o in result.outcomes}
+    assert outcomes[CULTURE].status == "ok"
+    assert outcomes[KILLER].status == "failed" and "DeadKernelError" in outcomes[KILLER].error
+    assert outcomes[KILLER].reruns == 1
+    assert result.exit_code == 1 and result.index is not None
+
+
+def test_kernel_start_race_does_not_fail_a_unit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    import zmq
+
+    from evalkit import kernels
+
+    root = copy_project(tmp_path)
+    real_launch = kernels.launch
+    calls = []
+
+    def launch(*args: object, **kwargs: object) -> kernels.Kernel:
+        calls.append(1)
+        if len(calls) == 1:  # the first kernel's port was taken meanwhile
+            raise zmq.ZMQError(errno.EADDRINUSE, "Address already in use")
+        return real_launch(*args, **kwargs)
+
+    monkeypatch.setattr(kernels, "launch", launch)
+    # One worker: the executor runs in this process, where the patch applies.
+    result = run(
+        year=YEAR,
+        jobs=1,
+        only=[CULTURE],
+        parameters=root / "parameters",
+        outputs=root / "outputs",
+        progress=False,
+    )
+    (outcome,) = result.outcomes
+    assert outcome.status == "ok" and outcome.start_retries == 1
+
+
+def test_runs_with_nothing_to_do_finish_quickly(tmp_path: Path) -> None:
+    # An empty year: the index is rendered once, then every run finds nothing to do and returns.
+    root = copy_project(tmp_path)
+    empty = root / "parameters" / "2023"
+    empty.mkdir()
+    times = []
+    for _ in range(6):
+        started = time.perf_counter()
+        result = run(year="2023", parameters=root / "parameters", outputs=root / "outputs", progress=False)
+        times.append(time.perf_counter() - started)
+        assert result.exit_code == 0 and result.index is not None
+    assert max(times[1:]) < 2.0, times
+    assert times[0] < 15, times  # a kernel started, rendered the index, and was stopped
+
+
+def test_reused_exporter_renders_like_a_new_one() -> None:
+    from evalkit import render
+
+    def page(text: str) -> nbformat.NotebookNode:
+        nb = nbformat.v4.new_notebook()
+        hidden = nbformat.v4.new_markdown_cell("# 说明")
+        hidden.metadata["tags"] = [render.HIDE_TAG]
+        cell = nbformat.v4.new_code_cell("x")
+        cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": f"<p>{text}</p>"})]
+        nb.cells = [hidden, cell]
+        return nb
+
+    render.exporter.cache_clear()
+    first = render.notebook_to_html(page("甲"), "标题甲")
+    render.notebook_to_html(page("乙"), "标题乙")  # the exporter keeps nothing of a page
+    again = render.notebook_to_html(page("甲"), "标题甲")
+    render.exporter.cache_clear()
+    assert again == first == render.notebook_to_html(page("甲"), "标题甲")
+    assert "<p>甲</p>" in first and "标题甲" in first and "说明" not in first and "乙" not in first

@@ -1,0 +1,414 @@
+"""Batch speed: the naive papermill loop against ``evalkit run`` (fresh and warm) and a no-kernel floor.
+
+    python bench/bench_batch.py --n 100 --modes naive,fresh,warm,floor --jobs 2
+
+Makes N synthetic units (10–40 indicators each, every value notation evalkit reads) in a temporary
+project, then measures, one mode after the other on the same units:
+
+- ``naive``: the shell loop a user writes first — ``papermill`` then ``jupyter nbconvert --to html
+  --no-input`` per unit, one after the other;
+- ``fresh``: ``evalkit run --executor fresh`` (papermill, a new kernel per unit, ``--jobs`` workers);
+- ``warm``: ``evalkit run --executor warm`` (kept, prewarmed kernels reset between units);
+- ``floor``: the same evalkit computations and charts written straight to HTML and JSON in Python,
+  with no kernel and no notebook (``--jobs`` processes).
+
+It prints seconds per unit for each mode (the units' phase; the summary page is reported
+separately), the ratios naive/fresh (a/b), naive/warm (a/c) and warm/floor (c/d), and the peak
+memory of the orchestrator process (``evalkit run`` itself; its workers and kernels are reported
+apart). ``--n 100,2000`` runs each mode at each size and adds a linearity line. It is a benchmark,
+not a test: ``tests/test_bench.py`` only runs it at a tiny N to show that it works.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+YEAR = "2024"
+MODES = ("naive", "fresh", "warm", "floor")
+
+# (level1, level2, name, target, actual): every notation the value parser knows, met and unmet.
+ROWS = [
+    ("产出指标", "数量指标", "新建高标准农田面积", "≥5000亩", "5200亩"),
+    ("产出指标", "数量指标", "开展培训场次", "不少于20场", "18场"),
+    ("产出指标", "数量指标", "服务人次", "约3000人次", "3150人次"),
+    ("产出指标", "数量指标", "受益户数", "1200户左右", "近1300户"),
+    ("产出指标", "数量指标", "举办活动次数", "100余场", "126场"),
+    ("产出指标", "数量指标", "新增设备数量", ">10台", "12台"),
+    ("产出指标", "数量指标", "覆盖社区个数", "两个以上", "3个"),
+    ("产出指标", "质量指标", "工程验收合格率", "=100%", "100%"),
+    ("产出指标", "质量指标", "资金使用合规率", "达到100%", "98.5%"),
+    ("产出指标", "质量指标", "设备完好率", "≥95%", "96.20%"),
+    ("产出指标", "质量指标", "投诉办结率", "不低于90%", "88%"),
+    ("产出指标", "质量指标", "差错率", "≤1%", "0.6%"),
+    ("产出指标", "质量指标", "返工率", "<3%", "4.5%"),
+    ("产出指标", "质量指标", "是否按规定公示", "是", "是"),
+    ("产出指标", "质量指标", "是否发生安全事故", "否", "否"),
+    ("产出指标", "质量指标", "档案资料完整性", "完整", "基本完整"),
+    ("产出指标", "时效指标", "项目完工时间", "2024年11月底前", "2024年12月完成"),
+    ("产出指标", "时效指标", "资金拨付时间", "12月底前", "11月完成"),
+    ("产出指标", "时效指标", "年度任务完成时间", "年底前完成", "2024-12-20"),
+    ("产出指标", "时效指标", "采购完成时间", "上半年", "2024年7月"),
+    ("产出指标", "时效指标", "报告报送及时性", "及时", "及时"),
+    ("产出指标", "成本指标", "亩均建设成本", "≤2000元", "1950元"),
+    ("产出指标", "成本指标", "人均培训成本", "不超过800元", "820元"),
+    ("产出指标", "成本指标", "项目总成本", "控制在1200万元以内", "1180万元"),
+    ("产出指标", "成本指标", "单位运维成本", "≤15万元/年", "—"),
+    ("效益指标", "经济效益指标", "新增粮食产能", "≥100万斤", "180万斤"),
+    ("效益指标", "经济效益指标", "带动就业人数", "≥50人", "#REF!"),
+    ("效益指标", "社会效益指标", "居民健康素养水平", "达成预期指标", "部分达成预期指标并具有一定效果"),
+    ("效益指标", "社会效益指标", "群众知晓率", "≥85%", "90%"),
+    ("效益指标", "社会效益指标", "社会影响", "显著提升", "有所提升"),
+    ("效益指标", "社会效益指标", "服务水平", "明显提高", "未达成"),
+    ("效益指标", "生态效益指标", "垃圾分类准确率", "提高5个百分点", "提高6个百分点"),
+    ("效益指标", "生态效益指标", "绿化覆盖率", "≥40%", "41.5%"),
+    ("效益指标", "可持续影响指标", "长效管护机制", "建立健全", "已建立"),
+    ("效益指标", "可持续影响指标", "工程管护机制是否建立", "是", "否"),
+    ("效益指标", "可持续影响指标", "持续发挥作用年限", "≥10年", ""),
+    ("效益指标", "可持续影响指标", "制度完善程度", "持续推进", "???"),
+    ("满意度指标", "服务对象满意度指标", "受益群众满意度", "≥90%", "96%"),
+    ("满意度指标", "服务对象满意度指标", "参训人员满意度", "90%以上", "约92%"),
+    ("满意度指标", "服务对象满意度指标", "社会公众满意度", "≥85%", "N/A"),
+]
+DEPARTMENTS = [
+    "农业农村局",
+    "卫生健康局",
+    "教育局",
+    "城市管理局",
+    "文化和旅游局",
+    "民政局",
+    "水务局",
+    "交通运输局",
+]
+REASONS = ["受征地协调影响部分工程延后，已列入下年度计划。", "", "", "受天气影响进度滞后，已督促加快。"]
+
+
+def make_filing(i: int, rng: random.Random) -> Any:
+    """One synthetic unit: 10–40 indicators drawn from :data:`ROWS`, a budget, a declared score."""
+    from evalkit.model import KIND_DEPARTMENT, KIND_PROJECT, Budget, Filing, Goal, Indicator, Paragraph, Unit
+
+    project = i % 2 == 0
+    dept = DEPARTMENTS[i % len(DEPARTMENTS)]
+    count = rng.randint(10, 40)
+    picked = [ROWS[(i + k * 7) % len(ROWS)] if k < len(ROWS) else rng.choice(ROWS) for k in range(count)]
+    picked.sort(key=lambda r: ("产出指标", "效益指标", "满意度指标").index(r[0]))
+    goals_n = 1 if count < 25 else 2
+    goals = [
+        Goal(index=g + 1, title=f"年度目标{g + 1}：完成{dept}重点任务，提升服务水平。")
+        for g in range(goals_n)
+    ]
+    weight = round(90 / count, 2) if project else None
+    for k, (l1, l2, name, target, actual) in enumerate(picked):
+        goal = goals[k * goals_n // count]
+        goal.indicators.append(
+            Indicator(
+                goal=goal.index,
+                row=len(goal.indicators) + 1,
+                name=f"{name}{'' if k < len(ROWS) else k}",
+                level1=l1,
+                level2=l2,
+                level1_raw=l1,
+                level2_raw=l2,
+                target_text=target,
+                actual_text=actual,
+                weight=weight,
+                self_score=weight if project and rng.random() < 0.9 else (0.0 if project else None),
+                reason=rng.choice(REASONS),
+            )
+        )
+    planned = round(rng.uniform(80, 9000), 2)
+    executed = round(planned * rng.uniform(0.6, 1.02), 2)
+    return Filing(
+        unit=Unit(
+            name=f"基准 某区{dept} {'项目' if project else '部门整体'}{i:05d}",
+            kind=KIND_PROJECT if project else KIND_DEPARTMENT,
+            year=int(YEAR),
+            department=f"某区{dept}",
+            implementer=f"某区{dept}服务中心" if project else "",
+            filing_date="2025.3.20",
+            declared_total=round(rng.uniform(80, 100), 1),
+            declared_grade="优",
+        ),
+        budget=Budget(
+            planned=planned,
+            executed=executed,
+            stated_rate=round(executed / planned * 100, 2),
+            max_points=10.0 if project else None,
+            stated_score=9.5 if project else None,
+            rate_basis="planned",
+        ),
+        goals=goals,
+        narrative=[Paragraph(index=1, text="（基准测试用合成数据，非真实单位。）")],
+        source="",
+        source_format="yaml",
+    )
+
+
+def make_project(root: Path, n: int, seed: int = 2024) -> Path:
+    """A project folder with ``parameters/<YEAR>/`` holding ``n`` synthetic units, profiles, notebooks."""
+    from evalkit.readers.yamlform import unit_id, write_yaml
+
+    shutil.copytree(ROOT / "parameters" / "profiles", root / "parameters" / "profiles")
+    shutil.copytree(
+        ROOT / "notebooks", root / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints")
+    )
+    year_dir = root / "parameters" / YEAR
+    rng = random.Random(seed)
+    for i in range(n):
+        filing = make_filing(i, rng)
+        write_yaml(filing, year_dir / f"{unit_id(filing)}.yaml")
+    return root
+
+
+# ------------------------------------------------------------------------------------- modes
+def run_naive(root: Path, out: Path) -> dict[str, Any]:
+    """papermill CLI, then ``jupyter nbconvert --to html --no-input``, per unit, one after the other."""
+    from evalkit.batch import ensure_kernel
+
+    kernel = ensure_kernel()  # the same interpreter and kernel spec as evalkit run
+    out.mkdir(parents=True, exist_ok=True)
+    units = sorted(
+        p for p in (root / "parameters" / YEAR).glob("*.yaml") if not p.name.endswith(".review.yaml")
+    )
+    notebook = root / "notebooks" / "review.ipynb"
+    bindir = Path(sys.executable).parent
+    papermill = (
+        [str(bindir / "papermill")]
+        if (bindir / "papermill").exists()
+        else [sys.executable, "-m", "papermill"]
+    )
+    jupyter = (
+        [str(bindir / "jupyter")] if (bindir / "jupyter").exists() else [sys.executable, "-m", "jupyter"]
+    )
+    failed = 0
+    started = time.perf_counter()
+    for unit in units:
+        executed = out / f"{unit.stem}.ipynb"
+        # Parameters as evalkit run gives them (a full profile path: the kernel runs in notebooks/).
+        cmd = [
+            *papermill,
+            str(notebook),
+            str(executed),
+            "-p",
+            "unit",
+            str(unit),
+            "-p",
+            "profile",
+            str(root / "parameters" / "profiles" / "mof-2020.yaml"),
+            "-p",
+            "result_json",
+            str(out / f"{unit.stem}.json"),
+            "-p",
+            "interactive",
+            "False",
+            "-k",
+            kernel,
+            "--cwd",
+            str(root / "notebooks"),
+            "--no-progress-bar",
+        ]
+        ok = subprocess.run(cmd, capture_output=True).returncode == 0
+        ok = ok and (
+            subprocess.run(
+                [*jupyter, "nbconvert", "--to", "html", "--no-input", str(executed)], capture_output=True
+            ).returncode
+            == 0
+        )
+        failed += not ok
+    seconds = time.perf_counter() - started
+    return {"units": len(units), "failed": failed, "units_seconds": seconds}
+
+
+def run_evalkit(root: Path, out: Path, executor: str, jobs: int, restart_every: int) -> dict[str, Any]:
+    """``evalkit run`` in its own process (so its peak memory is its own); returns its timings."""
+    code = (
+        "import json, resource, sys, time\n"
+        "from evalkit.batch import run\n"
+        "t = time.perf_counter()\n"
+        f"r = run(year={YEAR!r}, jobs={jobs}, force=True, parameters={str(root / 'parameters')!r}, "
+        f"outputs={str(out)!r}, progress=False, executor={executor!r}, restart_every={restart_every})\n"
+        "self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+        "ran = [o for o in r.outcomes if o.status != 'skipped']\n"
+        "print(json.dumps({'units': len(ran), 'failed': len(r.failed), 'units_seconds': r.units_seconds,"
+        " 'summary_seconds': r.summary_seconds, 'total_seconds': time.perf_counter() - t,"
+        " 'summary_error': r.summary_error, 'peak_rss_kb': self, 'child_peak_rss_kb': kids,"
+        " 'start_retries': sum(o.start_retries for o in ran), 'reruns': sum(o.reruns for o in ran),"
+        " 'errors': sorted({o.error for o in r.failed})[:3]}))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"evalkit run ({executor}) failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _floor_unit(args: tuple[str, str, str]) -> bool:
+    """One unit without a kernel: review, the report's sections (with both charts), HTML and JSON."""
+    filing, profile, out = args
+    from evalkit import report
+    from evalkit.fileio import atomic_write_text
+
+    rv = report.load(filing, profile)
+    sections = [
+        report.header_html(rv),
+        report.budget_html(rv),
+        report.indicators_html(rv),
+        report.findings_html(rv),
+        report.decisions_html(rv) + report.footer_html(rv),
+    ]
+    page = (
+        '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
+        f"<style>{report.css()}</style></head><body class='ek'><main>{''.join(sections)}</main></body></html>"
+    )
+    stem = Path(filing).stem
+    atomic_write_text(Path(out) / f"{stem}.html", page)
+    atomic_write_text(Path(out) / f"{stem}.json", json.dumps(report.result_document(rv), ensure_ascii=False))
+    return True
+
+
+def _floor_warm() -> None:
+    # What a worker of the floor imports once (as a warm kernel does): not per unit.
+    from evalkit import charts, report  # noqa: F401
+
+    charts.setup_cjk_font()
+
+
+def run_floor(root: Path, out: Path, jobs: int) -> dict[str, Any]:
+    """The no-kernel floor in ``jobs`` processes (imports done before the clock starts)."""
+    import multiprocessing
+
+    out.mkdir(parents=True, exist_ok=True)
+    profile = str(root / "parameters" / "profiles" / "mof-2020.yaml")
+    units = sorted(
+        p for p in (root / "parameters" / YEAR).glob("*.yaml") if not p.name.endswith(".review.yaml")
+    )
+    args = [(str(u), profile, str(out)) for u in units]
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_floor_warm) as pool:
+        list(pool.map(time.sleep, [0.5] * jobs))  # the workers exist and have imported
+        started = time.perf_counter()
+        done = list(pool.map(_floor_unit, args, chunksize=1))
+        seconds = time.perf_counter() - started
+    return {"units": len(units), "failed": done.count(False), "units_seconds": seconds}
+
+
+# ------------------------------------------------------------------------------------- report
+def per_unit(r: dict[str, Any] | None) -> float | None:
+    """Seconds per unit of a mode's units phase."""
+    return r["units_seconds"] / r["units"] if r and r.get("units") else None
+
+
+def table(n: int, jobs: int, results: dict[str, dict[str, Any]]) -> str:
+    """The printed result of one size."""
+    lines = [
+        f"N={n} units, jobs={jobs}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}",
+        f"{'mode':<7}{'units':>6}{'failed':>7}{'s/unit':>9}{'units s':>10}{'summary s':>11}"
+        f"{'orch. peak MB':>15}{'workers MB':>12}{'retries':>9}",
+    ]
+    for mode in MODES:
+        r = results.get(mode)
+        if not r:
+            continue
+        rss = f"{r['peak_rss_kb'] / 1024:.0f}" if "peak_rss_kb" in r else "—"
+        kids = f"{r['child_peak_rss_kb'] / 1024:.0f}" if "child_peak_rss_kb" in r else "—"
+        summary = f"{r['summary_seconds']:.1f}" if "summary_seconds" in r else "—"
+        retries = f"{r.get('start_retries', 0)}/{r.get('reruns', 0)}" if "start_retries" in r else "—"
+        lines.append(
+            f"{mode:<7}{r['units']:>6}{r['failed']:>7}{per_unit(r):>9.3f}{r['units_seconds']:>10.1f}"
+            f"{summary:>11}{rss:>15}{kids:>12}{retries:>9}"
+        )
+    ratios = []
+    for label, a, b in (
+        ("a/b naive/fresh", "naive", "fresh"),
+        ("a/c naive/warm", "naive", "warm"),
+        ("c/d warm/floor", "warm", "floor"),
+    ):
+        pa, pb = per_unit(results.get(a)), per_unit(results.get(b))
+        if pa and pb:
+            ratios.append(f"{label} = {pa / pb:.1f}x")
+    if ratios:
+        lines.append("ratios: " + "; ".join(ratios))
+    lines.append(
+        "(s/unit: wall time of the units' phase / N; summary = index.html + summary.xlsx; retries = kernel starts retried / units re-run after a dead kernel)"
+    )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the arguments, run the modes, print the tables."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n", default="100", help="units; a comma list runs each size (e.g. 100,2000)")
+    ap.add_argument("--modes", default="naive,fresh,warm,floor", help="comma list of " + ",".join(MODES))
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="workers for fresh, warm and floor")
+    ap.add_argument("--restart-every", type=int, default=50, help="warm kernels' restart interval")
+    ap.add_argument("--seed", type=int, default=2024)
+    ap.add_argument("--keep", default=None, help="keep the generated project and outputs in this folder")
+    args = ap.parse_args(argv)
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    unknown = set(modes) - set(MODES)
+    if unknown:
+        ap.error(f"unknown modes: {', '.join(sorted(unknown))}")
+    sizes = [int(x) for x in args.n.split(",")]
+    base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="evalkit-bench-"))
+    base.mkdir(parents=True, exist_ok=True)
+    all_results: dict[int, dict[str, dict[str, Any]]] = {}
+    try:
+        for n in sizes:
+            root = base / f"n{n}"
+            shutil.rmtree(root, ignore_errors=True)
+            make_project(root, n, args.seed)
+            results: dict[str, dict[str, Any]] = {}
+            for mode in modes:
+                out = root / f"out-{mode}"
+                if mode == "naive":
+                    results[mode] = run_naive(root, out)
+                elif mode == "floor":
+                    results[mode] = run_floor(root, out, args.jobs)
+                else:
+                    results[mode] = run_evalkit(root, out, mode, args.jobs, args.restart_every)
+                print(f"  {mode}: {per_unit(results[mode]):.3f} s/unit", file=sys.stderr, flush=True)
+            all_results[n] = results
+            print(table(n, args.jobs, results), flush=True)
+            print(flush=True)
+        if len(sizes) > 1:
+            lo, hi = sizes[0], sizes[-1]
+            for mode in modes:
+                a, b = all_results[lo].get(mode), all_results[hi].get(mode)
+                if not a or not b:
+                    continue
+                line = f"linearity {mode}: s/unit N={hi} / N={lo} = {per_unit(b) / per_unit(a):.2f}"
+                if "peak_rss_kb" in a:
+                    line += (
+                        f"; orchestrator peak RSS N={hi} / N={lo} = {b['peak_rss_kb'] / a['peak_rss_kb']:.2f}"
+                    )
+                print(line, flush=True)
+    finally:
+        if not args.keep:
+            shutil.rmtree(base, ignore_errors=True)
+    print(
+        f"bench peak RSS of this script: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB",
+        flush=True,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

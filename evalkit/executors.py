@@ -1,0 +1,310 @@
+"""Ways to run a unit's notebook: ``warm`` (a kept kernel, reset between units) and ``fresh``.
+
+- ``fresh``: papermill runs each notebook in a kernel of its own. The next kernel boots while the
+  current notebook runs, so its start costs CPU but no waiting.
+- ``warm`` (the default): one kernel per worker with evalkit, pandas and matplotlib already
+  imported (:mod:`evalkit.kernelstate`), reused across notebooks and reset before each one (user
+  namespace, figures, rcParams, options, folder); restarted every ``restart_every`` notebooks and
+  after any error, timeout or death. Quarto's execute daemon is the model. The notebook is
+  parameterized and executed with papermill's own parts (its injected-parameters cell, its cell
+  metadata, its error markers), so both executors give the same executed notebook.
+
+Both raise what papermill raises: :class:`papermill.exceptions.PapermillExecutionError` for a
+cell's error (the executed notebook, with papermill's error markers, is written to ``output``),
+``nbclient``'s ``CellTimeoutError`` for a cell over the timeout, ``DeadKernelError`` when the kernel
+died on the same notebook twice (once is retried in a new kernel), and
+:class:`evalkit.errors.KernelError` when no kernel would start. :meth:`Executor.close` never hangs.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evalkit import kernels
+from evalkit.errors import KernelError
+from evalkit.kernels import KERNEL_NAME, Kernel
+
+EXECUTORS = ("warm", "fresh")
+DEFAULT_EXECUTOR = "warm"
+RESTART_EVERY = 50  # notebooks per warm kernel: bounds what a long-lived kernel can accumulate
+CELL_TIMEOUT = 600.0  # seconds per cell; a report cell that takes longer is stuck
+DEAD_KERNEL_ATTEMPTS = 2  # a notebook whose kernel died is run once more in a new kernel
+_BOOKKEEPING = 60.0  # seconds for a reset or a change of folder inside the kernel
+
+log = logging.getLogger(__name__)
+
+_PREWARM = "__import__('evalkit.kernelstate').kernelstate.prewarm()"
+_BEGIN = "__import__('evalkit.kernelstate').kernelstate.begin({cwd!r}, reset={reset!r})"
+
+
+@dataclass
+class Stats:
+    """What an executor went through: kernels started, failed starts retried, notebooks re-run."""
+
+    kernels: int = 0
+    start_retries: int = 0
+    reruns: int = 0
+
+
+@dataclass(frozen=True)
+class ExecutorSpec:
+    """How to build an executor (picklable: worker processes build their own from it)."""
+
+    name: str = DEFAULT_EXECUTOR
+    kernel_name: str = KERNEL_NAME
+    restart_every: int = RESTART_EVERY
+    timeout: float | None = CELL_TIMEOUT
+
+    def create(self) -> Executor:
+        """A new executor of this kind."""
+        if self.name == "warm":
+            return WarmExecutor(self)
+        if self.name == "fresh":
+            return FreshExecutor(self)
+        raise ValueError(f"unknown executor {self.name!r}; one of {', '.join(EXECUTORS)}")
+
+
+class Executor:
+    """Runs notebooks one after the other in this process; see the module doc."""
+
+    def __init__(self, spec: ExecutorSpec) -> None:
+        self.spec = spec
+        self.stats = Stats()
+
+    def start(self, cwd: Path) -> None:
+        """Get ready in ``cwd`` ahead of the first notebook (best effort: a failure shows on that notebook)."""
+
+    def execute(
+        self, notebook: Path, output: Path, parameters: dict[str, Any], cwd: Path
+    ) -> Any:  # pragma: no cover - abstract
+        """Run ``notebook`` with ``parameters`` in ``cwd``; returns the executed ``NotebookNode``."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Stop every kernel this executor started (bounded time; safe to call twice)."""
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class FreshExecutor(Executor):
+    """A new kernel per notebook, run by ``papermill.execute_notebook``."""
+
+    def __init__(self, spec: ExecutorSpec) -> None:
+        super().__init__(spec)
+        self._spare: Kernel | None = None
+
+    def _take(self, cwd: Path) -> Kernel:
+        spare, self._spare = self._spare, None
+        if spare is not None and spare.cwd != str(cwd):
+            kernels.shutdown(spare)
+            spare = None
+        kernel, retries = kernels.start(self.spec.kernel_name, cwd, pending=spare)
+        self.stats.kernels += 1
+        self.stats.start_retries += retries
+        return kernel
+
+    def _prelaunch(self, cwd: Path) -> None:
+        # The next notebook's kernel boots while this one runs; it has run nothing when it is used.
+        try:
+            self._spare = kernels.launch(self.spec.kernel_name, cwd)
+        except Exception as exc:  # the next notebook starts (and retries) its own
+            log.warning("could not pre-launch a kernel: %s", exc)
+            self._spare = None
+
+    def execute(self, notebook: Path, output: Path, parameters: dict[str, Any], cwd: Path) -> Any:
+        """Run the notebook with papermill in a kernel that has run nothing before."""
+        import papermill as pm
+        from nbclient.exceptions import DeadKernelError
+
+        for attempt in range(1, DEAD_KERNEL_ATTEMPTS + 1):
+            kernel = self._take(cwd)
+            self._prelaunch(cwd)
+            try:
+                return pm.execute_notebook(
+                    str(notebook),
+                    str(output),
+                    parameters=parameters,
+                    kernel_name=self.spec.kernel_name,
+                    progress_bar=False,
+                    log_output=False,
+                    request_save_on_cell_execute=False,
+                    cwd=str(cwd),
+                    execution_timeout=self.spec.timeout,
+                    km=kernel.km,
+                )
+            except DeadKernelError:
+                if attempt == DEAD_KERNEL_ATTEMPTS:
+                    raise
+                self.stats.reruns += 1
+                log.warning("kernel died running %s; running it again in a new kernel", notebook)
+            finally:
+                kernels.shutdown(kernel)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def close(self) -> None:
+        """Stop the pre-launched kernel, if any."""
+        spare, self._spare = self._spare, None
+        if spare is not None:
+            kernels.shutdown(spare)
+
+
+class WarmExecutor(Executor):
+    """One kernel, prewarmed, reused for ``restart_every`` notebooks."""
+
+    def __init__(self, spec: ExecutorSpec) -> None:
+        super().__init__(spec)
+        self._kernel: Kernel | None = None
+        self._templates: dict[Path, tuple[int, Any]] = {}
+
+    def start(self, cwd: Path) -> None:
+        """Start and prewarm the kernel now, in ``cwd`` (best effort)."""
+        try:
+            self._ensure(cwd)
+        except Exception as exc:  # the first notebook will try again and report it
+            log.warning("could not start a warm kernel: %s", exc)
+
+    def _ensure(self, cwd: Path) -> Kernel:
+        if self._kernel is not None and not self._kernel.is_alive():
+            self._discard()
+        if self._kernel is None:
+            kernel, retries = kernels.start(self.spec.kernel_name, cwd)
+            self.stats.kernels += 1
+            self.stats.start_retries += retries
+            try:
+                self._silent(kernel, _PREWARM, timeout=kernels.STARTUP_TIMEOUT)
+            except Exception as exc:
+                kernels.shutdown(kernel)
+                raise KernelError(f"内核预热失败：{type(exc).__name__}：{exc}") from exc
+            self._kernel = kernel
+        return self._kernel
+
+    def _ready(self, cwd: Path) -> Kernel:
+        """The kernel, reset from its last notebook and in ``cwd``; a new one if the reset fails."""
+        for attempt in range(2):
+            kernel = self._ensure(cwd)
+            try:
+                self._silent(
+                    kernel, _BEGIN.format(cwd=str(cwd), reset=kernel.units > 0), timeout=_BOOKKEEPING
+                )
+                return kernel
+            except Exception as exc:
+                if attempt:
+                    raise KernelError(f"内核重置失败：{type(exc).__name__}：{exc}") from exc
+                log.warning("warm kernel reset failed (%s); starting a new one", exc)
+                self._discard()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _discard(self) -> None:
+        kernel, self._kernel = self._kernel, None
+        if kernel is not None:
+            kernels.shutdown(kernel)
+
+    def _silent(self, kernel: Kernel, code: str, timeout: float) -> None:
+        """Run bookkeeping code in the kernel: no output, no history, no execution count."""
+        reply = kernels.run_sync(
+            kernel.kc.execute_interactive(
+                code,
+                silent=True,
+                store_history=False,
+                allow_stdin=False,
+                timeout=timeout,
+                output_hook=lambda _msg: None,
+            )
+        )
+        content = reply.get("content", {})
+        if content.get("status") != "ok":
+            raise RuntimeError(f"{content.get('ename', 'error')}: {content.get('evalue', '')}")
+
+    def _template(self, notebook: Path) -> Any:
+        # Read (and validated) once per worker; each unit gets its own copy.
+        from papermill.iorw import load_notebook_node
+
+        mtime = notebook.stat().st_mtime_ns
+        cached = self._templates.get(notebook)
+        if cached is None or cached[0] != mtime:
+            cached = (mtime, load_notebook_node(str(notebook)))
+            self._templates[notebook] = cached
+        return copy.deepcopy(cached[1])
+
+    def execute(self, notebook: Path, output: Path, parameters: dict[str, Any], cwd: Path) -> Any:
+        """Run the notebook in the warm kernel (reset first); a new kernel after errors or K units."""
+        from nbclient.exceptions import DeadKernelError
+
+        for attempt in range(1, DEAD_KERNEL_ATTEMPTS + 1):
+            kernel = self._ready(cwd)
+            try:
+                nb = self._run(kernel, notebook, output, parameters)
+            except DeadKernelError:
+                self._discard()
+                if attempt == DEAD_KERNEL_ATTEMPTS:
+                    raise
+                self.stats.reruns += 1
+                log.warning("kernel died running %s; running it again in a new kernel", notebook)
+                continue
+            except BaseException:
+                # An error or timeout may leave the kernel half-way through anything: replace it.
+                self._discard()
+                raise
+            kernel.units += 1
+            if kernel.units >= self.spec.restart_every:
+                self._discard()
+            return nb
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _run(self, kernel: Kernel, notebook: Path, output: Path, parameters: dict[str, Any]) -> Any:
+        from papermill.clientwrap import PapermillNotebookClient
+        from papermill.engines import NotebookExecutionManager
+        from papermill.execute import (
+            prepare_notebook_metadata,
+            raise_for_execution_errors,
+            remove_error_markers,
+        )
+        from papermill.parameterize import parameterize_notebook
+
+        # The steps of papermill.execute_notebook, minus starting and stopping a kernel.
+        nb = parameterize_notebook(self._template(notebook), parameters, kernel_name=self.spec.kernel_name)
+        nb = remove_error_markers(prepare_notebook_metadata(nb, str(notebook), str(output)))
+        nb_man = NotebookExecutionManager(nb, output_path=None, progress_bar=False, log_output=False)
+        nb_man.notebook_start()
+        try:
+            client = PapermillNotebookClient(
+                nb_man,
+                km=kernel.km,
+                kernel_name=self.spec.kernel_name,
+                timeout=self.spec.timeout,
+                startup_timeout=kernels.STARTUP_TIMEOUT,
+                log_output=False,
+            )
+            client.kc = kernel.kc  # ours: nbclient neither starts a client nor stops the kernel
+            client.execute()
+        finally:
+            nb_man.cleanup_pbar()
+            nb_man.notebook_complete()
+        raise_for_execution_errors(nb_man.nb, str(output))
+        return nb_man.nb
+
+    def close(self) -> None:
+        """Stop the kernel."""
+        self._discard()
+
+
+def executor_names() -> tuple[str, ...]:
+    """The executor names ``evalkit run --executor`` accepts."""
+    return EXECUTORS
+
+
+def default_jobs() -> int:
+    """Worker processes when none are asked for: the cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))  # type: ignore[attr-defined]
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1

@@ -1,0 +1,121 @@
+"""Run *inside* a warm kernel: what it imports once, and what it puts back between two units.
+
+The warm executor (:mod:`evalkit.executors`) reuses one kernel for many notebooks. :func:`prewarm`
+imports what every report needs (evalkit's report modules, pandas, matplotlib, the CJK font) and
+takes a snapshot of the process state a notebook may change. :func:`begin` runs before each
+notebook: it resets what the previous one left — the IPython user namespace (and the execution
+counter), pyplot figures, matplotlib rcParams, pandas options, the working folder, ``sys.path``,
+environment variables and warning filters — so a notebook sees what a fresh kernel would show it,
+only with its imports already done. Loaded modules and their caches stay: that is the point.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import sys
+import warnings
+from typing import Any
+
+_SNAPSHOT: dict[str, Any] = {}
+
+# What the notebooks import; a fresh kernel pays for these on every unit.
+PREWARM_MODULES = (
+    "evalkit.report",
+    "evalkit.workbench",
+    "evalkit.charts",
+    "evalkit.summary",
+    "evalkit.review",
+    "matplotlib.figure",
+    "PIL.Image",
+    "pandas",
+)
+
+
+def prewarm() -> None:
+    """Import the report stack, set up the CJK font, and snapshot the state :func:`begin` restores."""
+    import importlib
+
+    for name in PREWARM_MODULES:
+        importlib.import_module(name)
+    from evalkit import fonts
+
+    fonts.setup_cjk_font()  # as the first chart of a fresh kernel would; rcParams below include it
+    snapshot()
+
+
+def snapshot() -> None:
+    """Remember the process state a notebook may change (taken once, after :func:`prewarm`)."""
+    import matplotlib
+
+    _SNAPSHOT.update(
+        # dict.copy: the raw values (reading "backend" through rcParams could import pyplot).
+        rc=copy.deepcopy(dict.copy(matplotlib.rcParams)),
+        cwd=os.getcwd(),
+        path=list(sys.path),
+        environ=dict(os.environ),
+        filters=list(warnings.filters),
+    )
+
+
+def begin(cwd: str, reset: bool = True) -> None:
+    """Prepare the kernel for the next notebook: reset what the last one left, then enter ``cwd``."""
+    if reset:
+        _reset()
+    os.chdir(cwd)
+
+
+def _reset() -> None:
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is not None:
+        # new_session: the execution counter starts at 1 again, as in a fresh kernel (papermill's
+        # error message names the cell by it). With the output cache off this does not gc.collect.
+        shell.reset(new_session=True)
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
+    _restore_rc()
+    if "pandas" in sys.modules:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # deprecated options warn when reset
+            sys.modules["pandas"].reset_option("all")
+    if not _SNAPSHOT:
+        return
+    os.chdir(_SNAPSHOT["cwd"])
+    sys.path[:] = _SNAPSHOT["path"]
+    if dict(os.environ) != _SNAPSHOT["environ"]:
+        os.environ.clear()
+        os.environ.update(_SNAPSHOT["environ"])
+    warnings.filters[:] = _SNAPSHOT["filters"]
+    warnings._filters_mutated()  # type: ignore[attr-defined]  # invalidates the warnings cache
+
+
+def _restore_rc() -> None:
+    saved = _SNAPSHOT.get("rc")
+    if saved is None or "matplotlib" not in sys.modules:
+        return
+    import matplotlib
+
+    rc = matplotlib.rcParams
+    changed = {}
+    for key, value in saved.items():
+        if key == "backend":
+            continue
+        try:
+            same = bool(dict.__getitem__(rc, key) == value)
+        except Exception:
+            same = False
+        if not same:
+            changed[key] = value
+    if changed:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # deprecated keys warn when set
+            rc.update(changed)
+    backend = saved.get("backend")
+    if backend is not None and dict.__getitem__(rc, "backend") != backend:
+        # A notebook switched backends (matplotlib.use): switch back, as a fresh kernel would start.
+        if "matplotlib.pyplot" in sys.modules:
+            sys.modules["matplotlib.pyplot"].switch_backend(backend)
+        else:
+            dict.__setitem__(rc, "backend", backend)
