@@ -487,7 +487,9 @@ def run(
     year = str(year) if year else latest_year(params)
     if not (params / year).is_dir():
         raise FileNotFoundError(f"找不到年度文件夹 {params / year}")
-    out_dir = Path(outputs) / year
+    # Absolute from here on: kernels run with their own working folder (notebooks/, the unit's
+    # outputs), where a relative path like the default "outputs/2024" would point elsewhere.
+    out_dir = (Path(outputs) / year).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     root = params.resolve().parent
     notebooks = find_notebooks(root)

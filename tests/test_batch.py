@@ -4,6 +4,7 @@ temporary copy of the project, with one broken unit among the good ones."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import time
@@ -58,7 +59,13 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
         "format: evalkit-filing/1\nunit: [这不是映射\n", encoding="utf-8"
     )
     started = time.perf_counter()
-    result = run(year=YEAR, jobs=2, parameters=root / "parameters", outputs=root / "outputs", progress=False)
+    # As README's main command runs it: from the project folder, with the relative default folders.
+    here = os.getcwd()
+    os.chdir(root)
+    try:
+        result = run(year=YEAR, jobs=2, progress=False)
+    finally:
+        os.chdir(here)
     return SimpleNamespace(
         root=root,
         out=root / "outputs" / YEAR,
