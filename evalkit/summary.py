@@ -339,13 +339,34 @@ def explorer(results: str | os.PathLike[str]) -> Any:
 
 def write_excel(results: list[dict[str, Any]], path: str | os.PathLike[str]) -> Path:
     """``summary.xlsx``: 单位汇总, 复核发现, 指标明细 sheets with Chinese headings (atomic write)."""
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
+    # Write-only mode streams rows out instead of keeping a cell object per value: a province's
+    # thousands of units made the in-memory workbook cost hundreds of MB.
+    book = Workbook(write_only=True)
+    sheets = {
+        "单位汇总": tables.units(results),
+        "复核发现": tables.unit_findings(results),
+        "指标明细": tables.unit_indicators(results),
+    }
+    for title, frame in sheets.items():
+        frame = tables.labelled(frame)
+        sheet = book.create_sheet(title)
+        head = frame.head(50)
+        for i, name in enumerate(frame.columns, 1):
+            width = max([len(str(name)), *(len(str(v)) for v in head.iloc[:, i - 1] if pd.notna(v))])
+            sheet.column_dimensions[get_column_letter(i)].width = min(max(8, width * 1.6), 60)
+        sheet.append(list(frame.columns))
+        for row in frame.itertuples(index=False, name=None):
+            sheet.append([None if _is_missing(v) else v for v in row])
     buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as xl:
-        tables.labelled(tables.units(results)).to_excel(xl, sheet_name="单位汇总", index=False)
-        tables.labelled(tables.unit_findings(results)).to_excel(xl, sheet_name="复核发现", index=False)
-        tables.labelled(tables.unit_indicators(results)).to_excel(xl, sheet_name="指标明细", index=False)
-        for sheet in xl.sheets.values():
-            for col in sheet.columns:
-                width = max(len(str(c.value or "")) for c in col[:50])
-                sheet.column_dimensions[col[0].column_letter].width = min(max(8, width * 1.6), 60)
+    book.save(buf)
     return atomic_write_bytes(path, buf.getvalue())
+
+
+def _is_missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # lists and other containers are values, not missing
+        return False
