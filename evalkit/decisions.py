@@ -49,8 +49,11 @@ class Decisions:
         return self.items.get(key)
 
 
+# The qualitative tiers a reviewer can choose (RULES §4.3), with their Chinese labels.
+TIER_LABELS = {"achieved": "达成", "partial": "部分达成", "not_achieved": "未达成"}
+
 _DECISION_FIELDS = {"tier", "score", "deduction", "reason", "comment", "target", "actual"}
-_TIERS = {"achieved", "partial", "not_achieved", None}
+_TIERS = {*TIER_LABELS, None}
 
 
 def decisions_from_dict(data: dict[str, Any], source: str = "") -> Decisions:

@@ -19,11 +19,17 @@ from typing import Any
 
 import yaml
 
-from evalkit.decisions import Decision, Decisions, decisions_from_dict, decisions_to_dict, load_decisions
+from evalkit.decisions import (
+    TIER_LABELS,
+    Decision,
+    Decisions,
+    decisions_from_dict,
+    decisions_to_dict,
+    load_decisions,
+)
 from evalkit.fileio import atomic_write_text
 
 HEADER = "# 复核意见（evalkit 复核工作台保存；可手工编辑，history 记录每次保存）\n"
-_TIER_LABELS = {"achieved": "达成", "partial": "部分达成", "not_achieved": "未达成"}
 
 
 def lock_path(path: str | os.PathLike[str]) -> Path:
@@ -77,7 +83,7 @@ def describe(decisions: Decisions, keys: list[str]) -> str:
             continue
         bits = []
         if d.tier:
-            bits.append(f"等次{_TIER_LABELS.get(d.tier, d.tier)}")
+            bits.append(f"等次{TIER_LABELS.get(d.tier, d.tier)}")
         if d.score is not None:
             bits.append(f"得分{d.score:g}")
         if d.deduction:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evalkit.checks import FAMILY_LABELS, SEVERITY_LABELS
+from evalkit.decisions import TIER_LABELS
 from evalkit.fileio import atomic_write_text
 from evalkit.model import LEVEL1_BENEFIT, LEVEL1_OUTPUT, LEVEL1_SATISFACTION
 from evalkit.scoring import RULE_LABELS
@@ -33,7 +34,6 @@ HEADINGS = {
     "findings": "复核发现",
     "decisions": "复核意见",
 }
-TIER_LABELS = {"achieved": "达成", "partial": "部分达成", "not_achieved": "未达成"}
 BASIS_LABELS = {"planned": "年初预算数", "adjusted": "全年（调整后）预算数"}
 RV_TAG = '<span class="tag rv">复核</span>'
 

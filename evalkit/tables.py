@@ -120,7 +120,6 @@ LABELS = {
     "where": "位置",
     "message": "内容",
 }
-TIER_LABELS = {"achieved": "达成", "partial": "部分达成", "not_achieved": "未达成"}
 
 
 def indicators(rv: Review) -> pd.DataFrame:

@@ -21,7 +21,7 @@ from typing import Any
 import ipywidgets as w
 
 from evalkit import report
-from evalkit.decisions import Decision, Decisions, load_decisions
+from evalkit.decisions import TIER_LABELS, Decision, Decisions, load_decisions
 from evalkit.decisions_store import decisions_path, save_decisions
 from evalkit.errors import EvalkitError
 from evalkit.model import Filing
@@ -29,12 +29,7 @@ from evalkit.profiles import DEFAULT_PROFILE, Profile, load_profile, profile_dir
 from evalkit.review import Review, review
 from evalkit.scoring import RULE_LABELS, IndicatorScore
 
-TIER_OPTIONS = [
-    ("按规则计分", None),
-    ("达成", "achieved"),
-    ("部分达成", "partial"),
-    ("未达成", "not_achieved"),
-]
+TIER_OPTIONS = [("按规则计分", None), *((label, tier) for tier, label in TIER_LABELS.items())]
 _SMALL = {"description_width": "initial"}
 
 
