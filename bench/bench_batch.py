@@ -175,7 +175,7 @@ def make_project(root: Path, n: int, seed: int = 2024) -> Path:
 # ------------------------------------------------------------------------------------- modes
 def run_naive(root: Path, out: Path) -> dict[str, Any]:
     """papermill CLI, then ``jupyter nbconvert --to html --no-input``, per unit, one after the other."""
-    from evalkit.batch import ensure_kernel
+    from evalkit.batch.runner import ensure_kernel
 
     kernel = ensure_kernel()  # the same interpreter and kernel spec as evalkit run
     out.mkdir(parents=True, exist_ok=True)
@@ -235,9 +235,9 @@ def run_evalkit(root: Path, out: Path, executor: str, jobs: int, restart_every: 
     """``evalkit run`` in its own process (so its peak memory is its own); returns its timings."""
     code = (
         "import json, resource, sys, time\n"
-        "from evalkit.batch import run\n"
+        "from evalkit.batch.runner import run_batch\n"
         "t = time.perf_counter()\n"
-        f"r = run(year={YEAR!r}, jobs={jobs}, force=True, parameters={str(root / 'parameters')!r}, "
+        f"r = run_batch(year={YEAR!r}, jobs={jobs}, force=True, parameters={str(root / 'parameters')!r}, "
         f"outputs={str(out)!r}, progress=False, executor={executor!r}, restart_every={restart_every})\n"
         "self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         "kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
@@ -263,8 +263,8 @@ def run_evalkit(root: Path, out: Path, executor: str, jobs: int, restart_every: 
 def _floor_unit(args: tuple[str, str, str]) -> bool:
     """One unit without a kernel: review, the report's sections (with both charts), HTML and JSON."""
     filing, profile, out = args
-    from evalkit import report
     from evalkit.fileio import atomic_write_text
+    from evalkit.report import sections as report
 
     rv = report.load(filing, profile)
     sections = [
@@ -286,7 +286,7 @@ def _floor_unit(args: tuple[str, str, str]) -> bool:
 
 def _floor_warm() -> None:
     # What a worker of the floor imports once (as a warm kernel does): not per unit.
-    from evalkit import charts, report  # noqa: F401
+    from evalkit.report import charts, sections  # noqa: F401
 
     charts.setup_cjk_font()
 

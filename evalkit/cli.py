@@ -22,7 +22,7 @@ def _fail(message: str) -> None:
 
 def _load(path: str, profile: str | None, decisions: str | None):
     from evalkit.errors import EvalkitError
-    from evalkit.review import review
+    from evalkit.pipeline import review
 
     try:
         return review(path, profile=profile, decisions=decisions)
@@ -61,7 +61,7 @@ def review_cmd(file: str, profile: str | None, decisions: str | None, as_json: b
     if as_json:
         click.echo(json.dumps(rv.to_json(), ensure_ascii=False, indent=2))
     else:
-        from evalkit.textcard import render
+        from evalkit.report.textcard import render
 
         click.echo(render(rv))
     worst = {"error": ("error",), "warning": ("error", "warning")}.get(fail_on, ())
@@ -85,7 +85,7 @@ def import_cmd(source: str, output: str | None, parameters: str, year: int | Non
     from evalkit.readers.yamlform import default_yaml_path, write_yaml
 
     if Path(source).is_dir():
-        from evalkit.importing import import_folder
+        from evalkit.readers.folder import import_folder
 
         sys.exit(import_folder(source, parameters=parameters, year=year, echo=click.echo))
     try:
@@ -165,12 +165,12 @@ def run_cmd(
     timeout: float,
 ) -> None:
     """Review every unit of a year: an HTML report per unit and outputs/<year>/index.html."""
-    from evalkit.batch import run
+    from evalkit.batch.runner import run_batch
     from evalkit.errors import EvalkitError
 
     units = [u.strip() for item in only for u in item.split(",") if u.strip()]
     try:
-        result = run(
+        result = run_batch(
             year=year,
             jobs=jobs,
             only=units,
@@ -221,7 +221,7 @@ def run_cmd(
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def template_cmd(output: str | None, kind: str, force: bool) -> None:
     """Write a fillable .xlsx self-evaluation template (instructions, drop-down lists, locked headers)."""
-    from evalkit.template import default_template_name, write_template
+    from evalkit.readers.fillable import default_template_name, write_template
 
     target = Path(output or default_template_name(kind))
     if target.suffix.lower() != ".xlsx":

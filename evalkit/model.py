@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from evalkit.notation import Value
+    from evalkit.values.notation import Value
 
 KIND_DEPARTMENT = "部门整体"
 KIND_PROJECT = "项目"
@@ -116,15 +116,15 @@ class Indicator:
 
     @property
     def target(self) -> Value:
-        """The target parsed by :func:`evalkit.notation.parse_value`."""
-        from evalkit.notation import parse_value
+        """The target parsed by :func:`evalkit.values.notation.parse_value`."""
+        from evalkit.values.notation import parse_value
 
         return parse_value(self.target_text)
 
     @property
     def actual(self) -> Value:
-        """The actual parsed by :func:`evalkit.notation.parse_value`."""
-        from evalkit.notation import parse_value
+        """The actual parsed by :func:`evalkit.values.notation.parse_value`."""
+        from evalkit.values.notation import parse_value
 
         return parse_value(self.actual_text)
 

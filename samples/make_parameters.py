@@ -14,8 +14,6 @@ import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from evalkit.decisions import Decision, Decisions
-from evalkit.decisions_store import save_decisions
 from evalkit.model import (
     KIND_DEPARTMENT,
     KIND_PROJECT,
@@ -29,6 +27,8 @@ from evalkit.model import (
 )
 from evalkit.readers import read_filing
 from evalkit.readers.yamlform import default_yaml_path, write_yaml
+from evalkit.scoring.decisions import Decision, Decisions
+from evalkit.workbench.store import save_decisions
 
 ROOT = Path(__file__).resolve().parent.parent
 PARAMETERS = ROOT / "parameters"

@@ -10,8 +10,8 @@ from collections.abc import Callable
 
 from evalkit.checks import CATALOGUE, Context, Finding, catalogue
 from evalkit.model import Budget, Filing, FundRow, Goal, Indicator, Paragraph, Unit
-from evalkit.profiles import Profile, load_profile
-from evalkit.scoring import score_filing
+from evalkit.scoring.profiles import Profile, load_profile
+from evalkit.scoring.rules import score_filing
 
 PROFILE = load_profile("mof-2020")
 

@@ -19,13 +19,13 @@ import pytest
 from bs4 import BeautifulSoup
 from click.testing import CliRunner
 
-from evalkit import batch as batch_module
-from evalkit.batch import code_fingerprint, run
+from evalkit.batch import runner as batch_module
+from evalkit.batch.runner import code_fingerprint, run_batch
 from evalkit.cli import cli
-from evalkit.decisions import Decision, Decisions
-from evalkit.decisions_store import save_decisions
-from evalkit.review import review
-from evalkit.workbench import units_in
+from evalkit.pipeline import review
+from evalkit.scoring.decisions import Decision, Decisions
+from evalkit.workbench.editor import units_in
+from evalkit.workbench.store import save_decisions
 
 ROOT = Path(__file__).resolve().parent.parent
 YEAR = "2024"
@@ -63,7 +63,7 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     here = os.getcwd()
     os.chdir(root)
     try:
-        result = run(year=YEAR, jobs=2, progress=False)
+        result = run_batch(year=YEAR, jobs=2, progress=False)
     finally:
         os.chdir(here)
     return SimpleNamespace(
@@ -214,7 +214,9 @@ def test_unchanged_units_are_skipped(batch: SimpleNamespace, tmp_path: Path) -> 
     out = root / "outputs" / YEAR
     stamps = {p.name: p.stat().st_mtime_ns for p in out.glob("*.html") if p.name != "index.html"}
 
-    again = run(year=YEAR, jobs=2, parameters=root / "parameters", outputs=root / "outputs", progress=False)
+    again = run_batch(
+        year=YEAR, jobs=2, parameters=root / "parameters", outputs=root / "outputs", progress=False
+    )
     assert {o.status for o in again.outcomes} == {"skipped"} and again.exit_code == 0
     assert not (out / f"{BROKEN}.json").exists()  # a unit gone from parameters/ leaves the index
     assert BROKEN not in (out / "index.html").read_text(encoding="utf-8")
@@ -227,7 +229,9 @@ def test_unchanged_units_are_skipped(batch: SimpleNamespace, tmp_path: Path) -> 
         Decisions(items={"g1r6": Decision(tier="partial", score=7.0)}),
         who="测试",
     )
-    third = run(year=YEAR, jobs=2, parameters=root / "parameters", outputs=root / "outputs", progress=False)
+    third = run_batch(
+        year=YEAR, jobs=2, parameters=root / "parameters", outputs=root / "outputs", progress=False
+    )
     ran = {o.unit_id for o in third.outcomes if o.status == "ok"}
     assert ran == {CULTURE}
     doc = json.loads((out / f"{CULTURE}.json").read_text(encoding="utf-8"))
@@ -239,7 +243,9 @@ def test_code_change_invalidates(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "evalkit", package, ignore=shutil.ignore_patterns("__pycache__"))
     before = code_fingerprint(package)
     assert code_fingerprint(package) == before
-    (package / "templates" / "evalkit_report" / "report.css").write_text("/* changed */", encoding="utf-8")
+    (package / "report" / "templates" / "evalkit_report" / "report.css").write_text(
+        "/* changed */", encoding="utf-8"
+    )
     assert code_fingerprint(package) != before
 
 
@@ -289,7 +295,7 @@ def fresh_batch(batch: SimpleNamespace, tmp_path_factory: pytest.TempPathFactory
     """The same project as ``batch`` (warm, the default), run with a fresh kernel per unit."""
     root = copy_project(tmp_path_factory.mktemp("fresh"))
     shutil.copy(batch.root / "parameters" / YEAR / f"{BROKEN}.yaml", root / "parameters" / YEAR)
-    result = run(
+    result = run_batch(
         year=YEAR,
         jobs=2,
         parameters=root / "parameters",
@@ -343,7 +349,9 @@ def test_dead_kernel_fails_its_unit_only(tmp_path: Path) -> None:
     nb = nbformat.read(notebook, as_version=4)
     nb.cells.insert(2, nbformat.v4.new_code_cell(f"import os\nif {KILLER!r} in unit:\n    os._exit(1)"))
     nbformat.write(nb, notebook)
-    result = run(year=YEAR, jobs=2, parameters=root / "parameters", outputs=root / "outputs", progress=False)
+    result = run_batch(
+        year=YEAR, jobs=2, parameters=root / "parameters", outputs=root / "outputs", progress=False
+    )
     outcomes = {o.unit_id: o for o in result.outcomes}
     assert outcomes[CULTURE].status == "ok"
     assert outcomes[KILLER].status == "failed" and "DeadKernelError" in outcomes[KILLER].error
@@ -356,7 +364,7 @@ def test_kernel_start_race_does_not_fail_a_unit(tmp_path: Path, monkeypatch: pyt
 
     import zmq
 
-    from evalkit import kernels
+    from evalkit.batch import kernels
 
     root = copy_project(tmp_path)
     real_launch = kernels.launch
@@ -370,7 +378,7 @@ def test_kernel_start_race_does_not_fail_a_unit(tmp_path: Path, monkeypatch: pyt
 
     monkeypatch.setattr(kernels, "launch", launch)
     # One worker: the executor runs in this process, where the patch applies.
-    result = run(
+    result = run_batch(
         year=YEAR,
         jobs=1,
         only=[CULTURE],
@@ -390,7 +398,9 @@ def test_runs_with_nothing_to_do_finish_quickly(tmp_path: Path) -> None:
     times = []
     for _ in range(6):
         started = time.perf_counter()
-        result = run(year="2023", parameters=root / "parameters", outputs=root / "outputs", progress=False)
+        result = run_batch(
+            year="2023", parameters=root / "parameters", outputs=root / "outputs", progress=False
+        )
         times.append(time.perf_counter() - started)
         assert result.exit_code == 0 and result.index is not None
     assert max(times[1:]) < 2.0, times
@@ -398,7 +408,7 @@ def test_runs_with_nothing_to_do_finish_quickly(tmp_path: Path) -> None:
 
 
 def test_reused_exporter_renders_like_a_new_one() -> None:
-    from evalkit import render
+    from evalkit.report import render
 
     def page(text: str) -> nbformat.NotebookNode:
         nb = nbformat.v4.new_notebook()

@@ -45,8 +45,8 @@ def test_synthetic_units_cover_the_notations(tmp_path: Path) -> None:
         import bench_batch
     finally:
         sys.path.remove(str(ROOT / "bench"))
-    from evalkit.notation import parse_value
     from evalkit.readers import read_filing
+    from evalkit.values.notation import parse_value
 
     bench_batch.make_project(tmp_path, 6)
     files = sorted((tmp_path / "parameters" / "2024").glob("*.yaml"))

@@ -20,7 +20,7 @@ from evalkit.checks import (
 )
 from evalkit.cli import cli
 from evalkit.model import Problem
-from evalkit.review import review
+from evalkit.pipeline import review
 
 ROOT = Path(__file__).resolve().parent.parent
 LETTERS = {

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.review import review
+from evalkit.pipeline import review
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -20,7 +20,7 @@ def test_clean_filing_has_no_warning_or_error(name: str) -> None:
 
 def test_clean_filings_are_read_in_full() -> None:
     # The quiet result means something only if the checks had figures to compare.
-    from evalkit.narrative import read_narrative
+    from evalkit.prose.reading import read_narrative
 
     for name, statements in (("clean_department.txt", 10), ("clean_project.txt", 10)):
         rv = review(DATA / name)

@@ -1,11 +1,11 @@
-"""Narrative checks (N1xx) and the narrative reader behind them (evalkit.narrative)."""
+"""Narrative checks (N1xx) and the narrative reader behind them (evalkit.prose.reading)."""
 
 from __future__ import annotations
 
 import pytest
 from checks_support import Case, base, case_id, cases, ind, make, run
 
-from evalkit.narrative import (
+from evalkit.prose.reading import (
     ROLE_ACTUAL,
     ROLE_TARGET,
     find_figures,

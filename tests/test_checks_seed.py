@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.review import review
+from evalkit.pipeline import review
 
 # (code, family, place, words the message or place must contain), in RULES §6 order.
 EXPECTED = [

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from evalkit.decisions import Decision, Decisions, load_decisions
-from evalkit.decisions_store import save_decisions
 from evalkit.errors import DecisionsError
+from evalkit.scoring.decisions import Decision, Decisions, load_decisions
+from evalkit.workbench.store import save_decisions
 
 WHEN = datetime(2025, 4, 1, 9, 0, tzinfo=timezone.utc)
 

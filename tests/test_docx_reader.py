@@ -18,10 +18,10 @@ from fixtures_office import (
     indicator_rows,
 )
 
+from evalkit.pipeline import review
 from evalkit.readers import read_filing
 from evalkit.readers.docx import _table_rows, _text, read_docx
 from evalkit.readers.text import read_text
-from evalkit.review import review
 
 
 @pytest.fixture

@@ -17,10 +17,10 @@ import zmq
 from nbclient.exceptions import DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 
-from evalkit import kernels
+from evalkit.batch import kernels
+from evalkit.batch.executors import ExecutorSpec, WarmExecutor
+from evalkit.batch.kernels import ensure_kernel
 from evalkit.errors import KernelError
-from evalkit.executors import ExecutorSpec, WarmExecutor
-from evalkit.kernels import ensure_kernel
 
 
 def make_notebook(path: Path, *cells: str, parameters: str = 'out: str = ""') -> Path:
@@ -42,7 +42,7 @@ REPORT = (
     "seen = {'pid': os.getpid(), 'cwd': os.getcwd(), 'leak': 'leak' in globals(),\n"
     "        'count': ip.execution_count, 'lw': matplotlib.rcParams['lines.linewidth'],\n"
     "        'figs': len(sys.modules['matplotlib.pyplot'].get_fignums()) if 'matplotlib.pyplot' in sys.modules else 0,\n"
-    "        'env': os.environ.get('EVALKIT_TEST_LEAK'), 'warmed': 'evalkit.report' in sys.modules,\n"
+    "        'env': os.environ.get('EVALKIT_TEST_LEAK'), 'warmed': 'evalkit.report.sections' in sys.modules,\n"
     "        'backend': matplotlib.get_backend().lower()}\n"
     "json.dump(seen, open(out, 'w'))"
 )

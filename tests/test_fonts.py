@@ -11,10 +11,10 @@ import matplotlib
 import pytest
 from matplotlib.figure import Figure
 
-from evalkit import charts
-from evalkit.fonts import FontError, bundled_font_path, glyph_guard, setup_cjk_font
 from evalkit.model import Budget, Filing, Goal, Indicator, Unit
-from evalkit.review import review
+from evalkit.pipeline import review
+from evalkit.report import charts
+from evalkit.report.fonts import FontError, bundled_font_path, glyph_guard, setup_cjk_font
 
 TITLE = "预算绩效自评复核：各项指标得分（优良中差）"
 

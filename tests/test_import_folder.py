@@ -13,12 +13,12 @@ from fixtures_office import build_project_docx, build_seed_docx, indicator_rows
 from test_template import fill_department
 
 from evalkit.cli import cli
-from evalkit.importing import import_folder, run_folder_import
 from evalkit.model import KIND_DEPARTMENT
 from evalkit.readers import read_filing
+from evalkit.readers.fillable import write_template
+from evalkit.readers.folder import import_folder, run_folder_import
 from evalkit.readers.text import read_text
 from evalkit.readers.yamlform import default_yaml_path, filing_to_yaml, read_yaml
-from evalkit.template import write_template
 
 
 @pytest.fixture

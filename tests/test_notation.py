@@ -1,4 +1,4 @@
-"""Tests of evalkit.notation: the value notation of target and actual cells (RULES §3)."""
+"""Tests of evalkit.values.notation: the value notation of target and actual cells (RULES §3)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from evalkit import notation as nt
-from evalkit.notation import Value, as_fraction, parse_value, same_unit
+from evalkit.values import notation as nt
+from evalkit.values.notation import Value, as_fraction, parse_value, same_unit
 
 
 def _check(text: str | None, expected: dict) -> Value:

@@ -11,7 +11,13 @@ import nbformat
 import pytest
 from papermill.inspection import inspect_notebook
 
-from evalkit.batch import UnitTask, ensure_kernel, execute_notebook, summary_parameters, unit_parameters
+from evalkit.batch.runner import (
+    UnitTask,
+    ensure_kernel,
+    execute_notebook,
+    summary_parameters,
+    unit_parameters,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from evalkit.errors import ProfileError
-from evalkit.profiles import load_profile
+from evalkit.scoring.profiles import load_profile
 
 
 def test_default_profile_values() -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from evalkit import report
-from evalkit.render import notebook_to_html
+from evalkit.report import sections as report
+from evalkit.report.render import notebook_to_html
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_YAML = ROOT / "parameters" / "2024" / "武汉市蔡甸区红十字会.yaml"

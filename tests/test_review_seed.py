@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from evalkit.pipeline import review
 from evalkit.readers import read_filing
 from evalkit.readers.yamlform import filing_to_yaml, read_yaml, write_yaml
-from evalkit.review import review
 
 
 def _assert_seed_card(data: dict) -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from evalkit.errors import FilingError
+from evalkit.pipeline import review
 from evalkit.readers.text import read_text
-from evalkit.review import review
-from evalkit.textcard import render
+from evalkit.report.textcard import render
 
 DATA = Path(__file__).resolve().parent / "data"
 SOURCES = [

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from evalkit.decisions import Decision, Decisions
 from evalkit.model import Budget, Filing, Goal, Indicator
-from evalkit.profiles import load_profile
-from evalkit.scoring import (
+from evalkit.scoring.decisions import Decision, Decisions
+from evalkit.scoring.profiles import load_profile
+from evalkit.scoring.rules import (
     BOOLEAN,
     DEADLINE,
     EQUAL,

@@ -8,7 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from evalkit import summary, tables
+from evalkit.report import frames as tables
+from evalkit.report import index as summary
+from evalkit.workbench.explorer import explorer
 
 
 def result(
@@ -82,7 +84,7 @@ def test_regrouping(results: Path, by: str, expected: dict[str, int]) -> None:
 
 
 def test_explorer_filters_and_regroups(results: Path) -> None:
-    box = summary.explorer(results)
+    box = explorer(results)
     c = box.controls
     assert "甲" in c["out"].value and "乙" in c["out"].value
     c["grade"].value = "中"

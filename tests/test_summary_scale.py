@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from evalkit import charts
+from evalkit.report import charts
 
 
 def rates(n: int) -> pd.DataFrame:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from evalkit import tables
-from evalkit.report import load
+from evalkit.report import frames as tables
+from evalkit.report.sections import load
 
 CULTURE = (
     Path(__file__).resolve().parent.parent

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from evalkit.cli import cli
 from evalkit.model import KIND_DEPARTMENT, KIND_PROJECT
 from evalkit.readers import read_filing
-from evalkit.template import QUALITATIVE, SHEET_FORM, SHEET_HELP, write_template
+from evalkit.readers.fillable import QUALITATIVE, SHEET_FORM, SHEET_HELP, write_template
 
 # A fictional unit (示例): what it types into the department template.
 DEPARTMENT = {

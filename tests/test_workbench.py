@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from evalkit.decisions import Decision, Decisions, load_decisions
-from evalkit.review import review
-from evalkit.workbench import Workbench
+from evalkit.pipeline import review
+from evalkit.scoring.decisions import Decision, Decisions, load_decisions
+from evalkit.workbench.editor import Workbench
 
 ROOT = Path(__file__).resolve().parent.parent
 CULTURE = "示例_某区文化和旅游局_公共文化服务提升项目"

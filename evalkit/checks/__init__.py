@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from evalkit.model import Filing, Indicator, Loc
 
 if TYPE_CHECKING:
-    from evalkit.profiles import Profile
-    from evalkit.scoring import ScoreCard
+    from evalkit.scoring.profiles import Profile
+    from evalkit.scoring.rules import ScoreCard
 
 FAMILIES = (
     "arithmetic",

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 from evalkit.checks import PLACE_BUDGET, Check, Context, Finding, check, fmt, place_row, where_row
 from evalkit.checks.narrative import finding_at, reading_of
-from evalkit.narrative import BudgetFigure, to_wan
-from evalkit.scoring import is_cost_indicator
+from evalkit.prose.reading import BudgetFigure, to_wan
+from evalkit.scoring.rules import is_cost_indicator
 
 WHERE_BUDGET = "预算执行情况"
 _BASIS_LABELS = {"planned": "年初预算数", "adjusted": "调整后（全年）预算数"}

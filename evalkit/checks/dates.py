@@ -6,8 +6,8 @@ import re
 from collections.abc import Iterator
 
 from evalkit.checks import PLACE_UNIT, Check, Context, Finding, check, place_row, where_row
-from evalkit.narrative import halfwidth
-from evalkit.scoring import DEADLINE
+from evalkit.prose.reading import halfwidth
+from evalkit.scoring.rules import DEADLINE
 
 _DATE_RE = re.compile(r"((?:19|20)\d{2})\s*[年./\-－]\s*(\d{1,2})(?:\s*[月./\-－]\s*(\d{1,2}))?")
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from evalkit import notation as nt
 from evalkit.checks import Check, Context, Finding, check, place_row, where_row
 from evalkit.checks.narrative import reading_of
 from evalkit.model import LEVEL1_SATISFACTION
+from evalkit.values import notation as nt
 
 SURVEY_WORDS = re.compile(
     r"问卷|调查|调研|抽样|抽查|测评|回访|访谈|座谈|评议|样本|走访|电访|电话访问|满意度测|发放.{0,8}份|收回.{0,8}份"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from evalkit.checks import PLACE_BUDGET, Check, Context, Finding, check, fmt, place_paragraph, where_paragraph
 from evalkit.checks.arithmetic import rounding_allowance
 from evalkit.model import Loc
-from evalkit.narrative import halfwidth
+from evalkit.prose.reading import halfwidth
 
 _TERM = r"[^=/÷,;。:()×*\s]+"
 _FORMULA_RE = re.compile(

@@ -1,6 +1,6 @@
 """Narrative checks (RULES §5.8): figures the report text states against the table.
 
-The figures come from :func:`evalkit.narrative.read_narrative`, read once per review and shared
+The figures come from :func:`evalkit.prose.reading.read_narrative`, read once per review and shared
 through the context's cache. Findings point at the paragraph that states the figure, with a short
 quote, and name the indicator row and both figures.
 """
@@ -10,10 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from evalkit import notation as nt
 from evalkit.checks import Check, Context, Finding, check, fmt
 from evalkit.model import Indicator
-from evalkit.narrative import (
+from evalkit.prose.reading import (
     HOW_HEADING,
     ROLE_ACTUAL,
     ROLE_TARGET,
@@ -25,7 +24,8 @@ from evalkit.narrative import (
     to_wan,
     units_agree,
 )
-from evalkit.notation import Value
+from evalkit.values import notation as nt
+from evalkit.values.notation import Value
 
 _CACHE_KEY = "narrative"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from evalkit.checks import Check, Context, Finding, check, place_row, where_row
-from evalkit.scoring import REVERSE
+from evalkit.scoring.rules import REVERSE
 
 
 @check("O101", "over_target", "warning", "完成值远高于目标值（指标值设置偏低）")

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 
 from evalkit.checks import Check, Context, Finding, check, place_row, where_row
 from evalkit.model import Indicator
-from evalkit.narrative import name_core, names
-from evalkit.scoring import UNSCORABLE
+from evalkit.prose.reading import name_core, names
+from evalkit.scoring.rules import UNSCORABLE
 
 _CLAUSES = re.compile(r"[，,；;。：:！!？?\n]")
 

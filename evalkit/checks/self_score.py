@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from evalkit.checks import Check, Context, Finding, check, fmt, place_row, where_row
-from evalkit.scoring import DEADLINE, QUALITATIVE, RULE_LABELS, UNSCORABLE, IndicatorScore
+from evalkit.scoring.rules import DEADLINE, QUALITATIVE, RULE_LABELS, UNSCORABLE, IndicatorScore
 
 PLACE_TOTAL = (2, 10**6)  # the 总分 row: after every indicator row
 WHERE_TOTAL = "总分"

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from evalkit import notation as nt
 from evalkit.checks import Check, Context, Finding, check, place_row, where_row
-from evalkit.narrative import to_wan, units_agree
-from evalkit.scoring import is_cost_indicator
+from evalkit.prose.reading import to_wan, units_agree
+from evalkit.scoring.rules import is_cost_indicator
+from evalkit.values import notation as nt
 
 _FIELDS = (("target", "目标值"), ("actual", "实际完成值"))
 

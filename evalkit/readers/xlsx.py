@@ -1,6 +1,6 @@
 """Read a self-evaluation filed as an Excel workbook (.xlsx) into a Filing.
 
-Units send our template (:mod:`evalkit.template`) or their own sheets: the table on any sheet,
+Units send our template (:mod:`evalkit.readers.fillable`) or their own sheets: the table on any sheet,
 its header row anywhere, merged cells, numbers stored as text, formulas. The reader picks the sheet
 that holds the self-evaluation table (the first visible one with an indicator header row), turns it
 into the grid :func:`~evalkit.readers.table.build_filing` interprets (a merged range repeated

@@ -1,6 +1,6 @@
 """Run *inside* a warm kernel: what it imports once, and what it puts back between two units.
 
-The warm executor (:mod:`evalkit.executors`) reuses one kernel for many notebooks. :func:`prewarm`
+The warm executor (:mod:`evalkit.batch.executors`) reuses one kernel for many notebooks. :func:`prewarm`
 imports what every report needs (evalkit's report modules, pandas, matplotlib, the CJK font) and
 takes a snapshot of the process state a notebook may change. :func:`begin` runs before each
 notebook: it resets what the previous one left — the IPython user namespace (and the execution
@@ -21,11 +21,11 @@ _SNAPSHOT: dict[str, Any] = {}
 
 # What the notebooks import; a fresh kernel pays for these on every unit.
 PREWARM_MODULES = (
-    "evalkit.report",
-    "evalkit.workbench",
-    "evalkit.charts",
-    "evalkit.summary",
-    "evalkit.review",
+    "evalkit.report.sections",
+    "evalkit.workbench.editor",
+    "evalkit.report.charts",
+    "evalkit.report.index",
+    "evalkit.pipeline",
     "matplotlib.figure",
     "PIL.Image",
     "pandas",
@@ -38,7 +38,7 @@ def prewarm() -> None:
 
     for name in PREWARM_MODULES:
         importlib.import_module(name)
-    from evalkit import fonts
+    from evalkit.report import fonts
 
     fonts.setup_cjk_font()  # as the first chart of a fresh kernel would; rcParams below include it
     snapshot()

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.checks import Context, Finding, run_checks
-from evalkit.decisions import Decisions, load_decisions
 from evalkit.model import Filing
-from evalkit.profiles import Profile, load_profile
-from evalkit.scoring import ScoreCard, score_filing
+from evalkit.scoring.decisions import Decisions, load_decisions
+from evalkit.scoring.profiles import Profile, load_profile
+from evalkit.scoring.rules import ScoreCard, score_filing
 
 JSON_VERSION = 1
 

@@ -3,7 +3,7 @@
 - ``fresh``: papermill runs each notebook in a kernel of its own. The next kernel boots while the
   current notebook runs, so its start costs CPU but no waiting.
 - ``warm`` (the default): one kernel per worker with evalkit, pandas and matplotlib already
-  imported (:mod:`evalkit.kernelstate`), reused across notebooks and reset before each one (user
+  imported (:mod:`evalkit.batch.kernelstate`), reused across notebooks and reset before each one (user
   namespace, figures, rcParams, options, folder); restarted every ``restart_every`` notebooks and
   after any error, timeout or death. Quarto's execute daemon is the model. The notebook is
   parameterized and executed with papermill's own parts (its injected-parameters cell, its cell
@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evalkit import kernels
+from evalkit.batch import kernels
+from evalkit.batch.kernels import KERNEL_NAME, Kernel
 from evalkit.errors import KernelError
-from evalkit.kernels import KERNEL_NAME, Kernel
 
 EXECUTORS = ("warm", "fresh")
 DEFAULT_EXECUTOR = "warm"
@@ -38,8 +38,8 @@ _BOOKKEEPING = 60.0  # seconds for a reset or a change of folder inside the kern
 
 log = logging.getLogger(__name__)
 
-_PREWARM = "__import__('evalkit.kernelstate').kernelstate.prewarm()"
-_BEGIN = "__import__('evalkit.kernelstate').kernelstate.begin({cwd!r}, reset={reset!r})"
+_PREWARM = "__import__('evalkit.batch.kernelstate').batch.kernelstate.prewarm()"
+_BEGIN = "__import__('evalkit.batch.kernelstate').batch.kernelstate.begin({cwd!r}, reset={reset!r})"
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from evalkit.report import TEMPLATE_DIR, TEMPLATE_NAME
+from evalkit.report.sections import TEMPLATE_DIR, TEMPLATE_NAME
 
 HIDE_TAG = "report-hide"
 

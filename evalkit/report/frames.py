@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from evalkit.checks import FAMILY_LABELS, SEVERITY_LABELS
-from evalkit.scoring import RULE_LABELS
+from evalkit.scoring.rules import RULE_LABELS
 
 if TYPE_CHECKING:
-    from evalkit.review import Review
+    from evalkit.pipeline import Review
 
 INDICATOR_COLUMNS = [
     "key",

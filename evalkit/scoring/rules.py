@@ -1,4 +1,4 @@
-"""Scoring by the rules of RULES §4, driven by a :class:`~evalkit.profiles.Profile`.
+"""Scoring by the rules of RULES §4, driven by a :class:`~evalkit.scoring.profiles.Profile`.
 
 Nothing here rounds until the total: scores stay exact floats and are rounded to 2 decimals only
 where they are shown or summed into the final total.
@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from evalkit import notation as nt
-from evalkit.decisions import Decision, Decisions
 from evalkit.model import LEVEL1_KEYS, Budget, Filing, Indicator
-from evalkit.notation import Value, parse_value
-from evalkit.profiles import Profile
+from evalkit.scoring.decisions import Decision, Decisions
+from evalkit.scoring.profiles import Profile
+from evalkit.values import notation as nt
+from evalkit.values.notation import Value, parse_value
 
 # Scoring rules, as reported per indicator.
 POSITIVE = "positive"

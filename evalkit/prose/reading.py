@@ -23,9 +23,9 @@ import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-from evalkit import notation as nt
 from evalkit.model import Filing, Indicator, Loc
-from evalkit.notation import Value, parse_value
+from evalkit.values import notation as nt
+from evalkit.values.notation import Value, parse_value
 
 ROLE_TARGET = "target"
 ROLE_ACTUAL = "actual"

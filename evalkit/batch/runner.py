@@ -1,9 +1,9 @@
 """``evalkit run``: execute ``notebooks/review.ipynb`` per unit, render offline HTML.
 
 For each unit of ``parameters/<year>/`` the review notebook runs in parallel worker processes, each
-with an executor of :mod:`evalkit.executors` (``warm``: a kept, prewarmed kernel reset between
+with an executor of :mod:`evalkit.batch.executors` (``warm``: a kept, prewarmed kernel reset between
 units; ``fresh``: papermill with a new kernel per unit), writes the unit's result JSON, and is
-rendered by :mod:`evalkit.render` to ``outputs/<year>/<unit-id>.html``. Then
+rendered by :mod:`evalkit.report.render` to ``outputs/<year>/<unit-id>.html``. Then
 ``notebooks/summary.ipynb`` renders ``index.html`` from the results, and ``summary.xlsx`` is
 written — in a worker too, so the orchestrator never holds the year's results.
 
@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evalkit import __version__
-from evalkit.executors import (
+from evalkit.batch.executors import (
     CELL_TIMEOUT,
     DEFAULT_EXECUTOR,
     EXECUTORS,
@@ -44,15 +44,15 @@ from evalkit.executors import (
     ExecutorSpec,
     default_jobs,
 )
+from evalkit.batch.kernels import KERNEL_NAME, ensure_kernel
 from evalkit.fileio import atomic_write_text
-from evalkit.kernels import KERNEL_NAME, ensure_kernel
 
 if TYPE_CHECKING:
-    from evalkit.executors import Executor
+    from evalkit.batch.executors import Executor
 
-__all__ = ["KERNEL_NAME", "RunResult", "UnitOutcome", "UnitTask", "ensure_kernel", "run"]
+__all__ = ["KERNEL_NAME", "RunResult", "UnitOutcome", "UnitTask", "ensure_kernel", "run_batch"]
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 FAILED_DIR = "failed"
 SUMMARY_ID = "summary"
 _STATE_FILE = ".summary-inputs"
@@ -138,7 +138,7 @@ def code_fingerprint(package_dir: Path = PACKAGE_DIR) -> str:
 
 def profile_fingerprint(profile: str | None) -> str:
     """The profile as scoring sees it (after ``extends``), so a change to a parent counts too."""
-    from evalkit.profiles import load_profile
+    from evalkit.scoring.profiles import load_profile
 
     return load_profile(profile).model_dump_json(exclude={"source"})  # not where the file lies
 
@@ -192,7 +192,7 @@ def _unchanged(task: UnitTask) -> bool:
 
 
 def _unit_files(folder: Path) -> list[Path]:
-    # As evalkit.workbench.units_in, without importing the widget stack into the orchestrator.
+    # As evalkit.workbench.editor.units_in, without importing the widget stack into the orchestrator.
     if not folder.is_dir():
         return []
     return sorted(f for f in folder.glob("*.yaml") if not f.name.endswith(".review.yaml"))
@@ -232,7 +232,7 @@ def run_unit(task: UnitTask, executor: Executor | None = None) -> UnitOutcome:
 
     ``executor`` runs the notebook (a worker's own; without one, a fresh kernel for this unit).
     """
-    from evalkit.render import notebook_to_html
+    from evalkit.report.render import notebook_to_html
 
     if executor is None:
         with ExecutorSpec("fresh", task.kernel_name).create() as own:
@@ -388,7 +388,7 @@ def plan(
 def _resolve_profile(profile: str | None, parameters: Path) -> str:
     # The kernel runs in notebooks/ (as in JupyterLab), where a bare profile name would not find
     # this project's parameters/profiles/: hand it the file the runner itself would use.
-    from evalkit.profiles import DEFAULT_PROFILE
+    from evalkit.scoring.profiles import DEFAULT_PROFILE
 
     name = profile or DEFAULT_PROFILE
     for suffix in (".yaml", ".yml"):
@@ -439,8 +439,8 @@ def render_summary(
     out_dir: Path, year: str, notebooks: Path, staging: Path, executor: Executor, key: str
 ) -> Path:
     """Write ``summary.xlsx`` and render ``index.html`` with ``executor``; records ``key``."""
-    from evalkit import summary
-    from evalkit.render import notebook_to_html
+    from evalkit.report import index as summary
+    from evalkit.report.render import notebook_to_html
 
     index = out_dir / "index.html"
     summary.write_excel(summary.load_results(out_dir), out_dir / "summary.xlsx")
@@ -461,7 +461,7 @@ def render_summary(
     return index
 
 
-def run(
+def run_batch(
     year: str | int | None = None,
     jobs: int | None = None,
     only: Iterable[str] = (),

@@ -4,7 +4,7 @@ Pick a year, a unit from ``parameters/<year>/`` and a profile; see the score car
 indicator table and findings; record a decision per indicator (qualitative tier and its score
 inside the tier's range, a deduction with its required reason, a comment). The score card and the
 charts follow every change. “保存复核意见” writes ``parameters/<year>/<unit-id>.review.yaml`` through
-:func:`evalkit.decisions_store.save_decisions` (atomic, history, safe against a second open copy).
+:func:`evalkit.workbench.store.save_decisions` (atomic, history, safe against a second open copy).
 
 Everything is plain Python: tests drive the app by setting widget values and clicking the button.
 """
@@ -20,14 +20,14 @@ from typing import Any
 
 import ipywidgets as w
 
-from evalkit import report
-from evalkit.decisions import TIER_LABELS, Decision, Decisions, load_decisions
-from evalkit.decisions_store import decisions_path, save_decisions
 from evalkit.errors import EvalkitError
 from evalkit.model import Filing
-from evalkit.profiles import DEFAULT_PROFILE, Profile, load_profile, profile_dirs
-from evalkit.review import Review, review
-from evalkit.scoring import RULE_LABELS, IndicatorScore
+from evalkit.pipeline import Review, review
+from evalkit.report import sections as report
+from evalkit.scoring.decisions import TIER_LABELS, Decision, Decisions, decisions_path, load_decisions
+from evalkit.scoring.profiles import DEFAULT_PROFILE, Profile, load_profile, profile_dirs
+from evalkit.scoring.rules import RULE_LABELS, IndicatorScore
+from evalkit.workbench.store import save_decisions
 
 TIER_OPTIONS = [("按规则计分", None), *((label, tier) for tier, label in TIER_LABELS.items())]
 _SMALL = {"description_width": "initial"}
@@ -325,7 +325,7 @@ class Workbench:
             if s.indicator.key in self.editors:
                 self.editors[s.indicator.key].show(s)
         if self.charts:
-            from evalkit import charts
+            from evalkit.report import charts
 
             self.indicator_chart.value = charts.to_png(charts.indicator_scores(rv))
             if rv.card.budget.rate is not None:

@@ -19,7 +19,8 @@ from typing import Any
 
 import yaml
 
-from evalkit.decisions import (
+from evalkit.fileio import atomic_write_text
+from evalkit.scoring.decisions import (
     TIER_LABELS,
     Decision,
     Decisions,
@@ -27,7 +28,6 @@ from evalkit.decisions import (
     decisions_to_dict,
     load_decisions,
 )
-from evalkit.fileio import atomic_write_text
 
 HEADER = "# 复核意见（evalkit 复核工作台保存；可手工编辑，history 记录每次保存）\n"
 
@@ -159,8 +159,3 @@ def _key_order(key: str) -> tuple[int, ...]:
 
     m = re.fullmatch(r"g(\d+)r(\d+)", key)
     return (int(m.group(1)), int(m.group(2))) if m else (10**6,)
-
-
-def decisions_path(filing_path: str | os.PathLike[str]) -> Path:
-    """``<unit-id>.review.yaml`` beside a filing's ``<unit-id>.yaml`` (what ``evalkit review`` reads)."""
-    return Path(filing_path).with_suffix(".review.yaml")

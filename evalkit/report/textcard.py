@@ -5,8 +5,8 @@ from __future__ import annotations
 import unicodedata
 
 from evalkit.checks import FAMILY_LABELS, SEVERITY_LABELS
-from evalkit.review import Review
-from evalkit.scoring import RULE_LABELS
+from evalkit.pipeline import Review
+from evalkit.scoring.rules import RULE_LABELS
 
 
 def _width(text: str) -> int:

@@ -110,7 +110,7 @@ def profile_dirs() -> list[Path]:
         dirs.append(Path(os.environ[_PROFILE_DIR_ENV]))
     dirs.append(Path.cwd() / "parameters" / "profiles")
     # The checkout's own profiles, so a command run from any folder finds the bundled ones.
-    dirs.append(Path(__file__).resolve().parent.parent / "parameters" / "profiles")
+    dirs.append(Path(__file__).resolve().parents[2] / "parameters" / "profiles")
     return dirs
 
 

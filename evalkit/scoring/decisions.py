@@ -133,3 +133,8 @@ def load_decisions(path: str | os.PathLike[str] | None) -> Decisions:
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise DecisionsError(f"{p}：无法读取复核意见文件（{exc}）") from exc
     return decisions_from_dict(data, str(p))
+
+
+def decisions_path(filing_path: str | os.PathLike[str]) -> Path:
+    """``<unit-id>.review.yaml`` beside a filing's ``<unit-id>.yaml`` (what ``evalkit review`` reads)."""
+    return Path(filing_path).with_suffix(".review.yaml")

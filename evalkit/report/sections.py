@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evalkit.checks import FAMILY_LABELS, SEVERITY_LABELS
-from evalkit.decisions import TIER_LABELS
 from evalkit.fileio import atomic_write_text
 from evalkit.model import LEVEL1_BENEFIT, LEVEL1_OUTPUT, LEVEL1_SATISFACTION
-from evalkit.scoring import RULE_LABELS
+from evalkit.scoring.decisions import TIER_LABELS
+from evalkit.scoring.rules import RULE_LABELS
 
 if TYPE_CHECKING:
-    from evalkit.review import Review
+    from evalkit.pipeline import Review
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 TEMPLATE_NAME = "evalkit_report"
@@ -190,7 +190,7 @@ def budget_html(rv: Review, chart: bool = True) -> str:
     problem = f'<p class="bad">{_e(b.problem)}</p>' if b.problem else ""
     figure = ""
     if chart and b.rate is not None:
-        from evalkit import charts
+        from evalkit.report import charts
 
         figure = png_img(charts.to_png(charts.budget(rv)), "预算执行情况图")
     return (
@@ -265,7 +265,7 @@ def indicators_html(rv: Review, chart: bool = True) -> str:
     )
     figure = ""
     if chart and rv.card.indicators:
-        from evalkit import charts
+        from evalkit.report import charts
 
         figure = png_img(charts.to_png(charts.indicator_scores(rv)), "各项指标得分图")
     return (
@@ -370,8 +370,8 @@ def load(
     decisions: str | os.PathLike[str] | None = None,
 ) -> Review:
     """Review a unit's filing with its decisions (default: ``<unit-id>.review.yaml`` beside it)."""
-    from evalkit.decisions_store import decisions_path
-    from evalkit.review import review
+    from evalkit.pipeline import review
+    from evalkit.scoring.decisions import decisions_path
 
     if not decisions:
         candidate = decisions_path(unit)

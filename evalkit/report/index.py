@@ -17,8 +17,8 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from evalkit import tables
 from evalkit.fileio import atomic_write_bytes
+from evalkit.report import frames as tables
 
 GROUPINGS = {
     "grade": "复核等级",
@@ -262,8 +262,8 @@ class Summary:
         """Grade distribution and execution-rate charts."""
         if not self.show:
             return None
-        from evalkit import charts
-        from evalkit.report import png_img
+        from evalkit.report import charts
+        from evalkit.report.sections import png_img
 
         df = self.frame
         if self.ok.empty:
@@ -296,45 +296,6 @@ class Summary:
             f"<h2>{HEADINGS['findings']}</h2><h3>按类别</h3>{groups_html(by_family, '类别')}"
             f"<h3>按代码</h3>{groups_html(by_code, '代码')}"
         )
-
-
-def explorer(results: str | os.PathLike[str]) -> Any:
-    """Widgets to filter the units by grade and regroup them (grade, finding, department, difference)."""
-    import ipywidgets as w
-
-    from evalkit.report import css
-
-    docs = load_results(results)
-    units = tables.units(docs)
-    findings = tables.unit_findings(docs)
-    grade = w.Dropdown(options=[("全部等级", ""), *[(g, g) for g in GRADE_ORDER]], description="等级")
-    department = w.Dropdown(
-        options=[("全部部门", ""), *[(d, d) for d in sorted(set(units["department"]) - {""})]],
-        description="主管部门",
-        style={"description_width": "initial"},
-    )
-    by = w.Dropdown(options=[(v, k) for k, v in GROUPINGS.items()], value="grade", description="分组")
-    out = w.HTML()
-
-    def update(_: Any = None) -> None:
-        sel = units
-        if grade.value:
-            sel = sel[sel["grade"] == grade.value]
-        if department.value:
-            sel = sel[sel["department"] == department.value]
-        f = findings[findings["unit_id"].isin(sel["unit_id"])]
-        out.value = (
-            f'<div class="ek"><h3>{GROUPINGS[by.value]}</h3>{groups_html(group_units(sel, f, by.value), GROUPINGS[by.value])}'
-            f"<h3>单位（{len(sel)}）</h3>{units_html(sel)}</div>"
-        )
-
-    for widget in (grade, department, by):
-        widget.observe(update, "value")
-    update()
-    box = w.VBox([w.HTML(f"<style>{css()}</style>"), w.HBox([grade, department, by]), out])
-    box.update = update  # type: ignore[attr-defined]  # tests call it after setting values
-    box.controls = {"grade": grade, "department": department, "by": by, "out": out}  # type: ignore[attr-defined]
-    return box
 
 
 def write_excel(results: list[dict[str, Any]], path: str | os.PathLike[str]) -> Path:

@@ -1,7 +1,7 @@
 """Charts of a review and of a year's summary, as matplotlib figures and compact PNG bytes.
 
 Figures are built with :class:`matplotlib.figure.Figure` (no pyplot state, no GUI backend), with a
-CJK font set up by :mod:`evalkit.fonts`. :func:`to_png` raises rather than emit a chart whose
+CJK font set up by :mod:`evalkit.report.fonts`. :func:`to_png` raises rather than emit a chart whose
 Chinese would print as boxes.
 """
 
@@ -10,13 +10,13 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING
 
-from evalkit.fonts import glyph_guard, setup_cjk_font
+from evalkit.report.fonts import glyph_guard, setup_cjk_font
 
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-    from evalkit.review import Review
+    from evalkit.pipeline import Review
 
 # A quiet palette that survives greyscale printing.
 C_WEIGHT = "#dfe3e8"
@@ -44,7 +44,7 @@ def _short(text: str, limit: int = 14) -> str:
 def to_png(fig: Figure, dpi: int = DPI, colors: int = 64) -> bytes:
     """Render a figure to PNG bytes, reduced to a small palette (a report stays small).
 
-    Raises :class:`evalkit.fonts.FontError` when a glyph is missing from the chart's font.
+    Raises :class:`evalkit.report.fonts.FontError` when a glyph is missing from the chart's font.
     """
     from PIL import Image
 

@@ -1,0 +1,1 @@
+"""Reading the report text: the figures, goals and budget amounts a narrative states."""

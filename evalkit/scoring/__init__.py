@@ -1,0 +1,1 @@
+"""Scoring: profiles, the rules per indicator, reviewer decisions."""

@@ -1,0 +1,1 @@
+"""Quantities and value notation: what a target or actual cell says."""
