@@ -41,6 +41,11 @@ class Decisions:
     unit: str = ""
     reviewer: str = ""
     opinion: str = ""  # 复核意见 (free text)
+    # 复核结论: the reviewer's edited conclusion; empty means "use the generated draft".
+    conclusion: str = ""
+    # The three opinion texts the bureaus' systems ask for, keyed by OPINION_LABELS' keys;
+    # a missing or empty key means "use the generated draft".
+    opinions: dict[str, str] = field(default_factory=dict)
     items: dict[str, Decision] = field(default_factory=dict)
     history: list[dict[str, Any]] = field(default_factory=list)
 
@@ -51,6 +56,9 @@ class Decisions:
 
 # The qualitative tiers a reviewer can choose (RULES §4.3), with their Chinese labels.
 TIER_LABELS = {"achieved": "达成", "partial": "部分达成", "not_achieved": "未达成"}
+
+# The three opinion texts a bureau's system asks for with an uploaded review (RULES §5a).
+OPINION_LABELS = {"completeness": "内容完整性", "sufficiency": "论证充分性", "objectivity": "结果客观性"}
 
 _DECISION_FIELDS = {"tier", "score", "deduction", "reason", "comment", "target", "actual"}
 _TIERS = {*TIER_LABELS, None}
@@ -92,10 +100,21 @@ def decisions_from_dict(data: dict[str, Any], source: str = "") -> Decisions:
     history = data.get("history") or []
     if not isinstance(history, list):
         raise DecisionsError(f"{where}：history 应为列表")
+    raw_opinions = data.get("opinions") or {}
+    if not isinstance(raw_opinions, dict):
+        raise DecisionsError(f"{where}：opinions 应为映射（completeness / sufficiency / objectivity）")
+    unknown = set(raw_opinions) - set(OPINION_LABELS)
+    if unknown:
+        raise DecisionsError(
+            f"{where}：opinions 有未知字段 {sorted(map(str, unknown))}；可用字段：{sorted(OPINION_LABELS)}"
+            "（内容完整性 / 论证充分性 / 结果客观性）"
+        )
     return Decisions(
         unit=str(data.get("unit") or ""),
         reviewer=str(data.get("reviewer") or ""),
         opinion=str(data.get("opinion") or ""),
+        conclusion=str(data.get("conclusion") or ""),
+        opinions={k: str(v) for k, v in raw_opinions.items() if v not in (None, "")},
         items=items,
         history=history,
     )
@@ -112,13 +131,19 @@ def decisions_to_dict(decisions: Decisions) -> dict[str, Any]:
             for name in ("tier", "score", "deduction", "reason", "comment", "target", "actual")
             if getattr(d, name) not in (None, "", 0, 0.0)
         }
-    return {
+    data: dict[str, Any] = {
         "unit": decisions.unit,
         "reviewer": decisions.reviewer,
         "opinion": decisions.opinion,
-        "items": items,
-        "history": decisions.history,
     }
+    if decisions.conclusion:
+        data["conclusion"] = decisions.conclusion
+    opinions = {k: decisions.opinions[k] for k in OPINION_LABELS if decisions.opinions.get(k)}
+    if opinions:
+        data["opinions"] = opinions
+    data["items"] = items
+    data["history"] = decisions.history
+    return data
 
 
 def load_decisions(path: str | os.PathLike[str] | None) -> Decisions:

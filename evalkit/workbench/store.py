@@ -21,6 +21,7 @@ import yaml
 
 from evalkit.fileio import atomic_write_text
 from evalkit.scoring.decisions import (
+    OPINION_LABELS,
     TIER_LABELS,
     Decision,
     Decisions,
@@ -130,20 +131,28 @@ def save_decisions(
         if base is None:
             opinion = decisions.opinion or disk.opinion
             reviewer = decisions.reviewer or who or disk.reviewer
+            conclusion = decisions.conclusion or disk.conclusion
+            opinions = {**disk.opinions, **{k: v for k, v in decisions.opinions.items() if v}}
         else:
             # Like the items: what this writer changed wins, what it left alone keeps the disk's.
             opinion = decisions.opinion if decisions.opinion != base.opinion else disk.opinion
             reviewer = decisions.reviewer if decisions.reviewer != base.reviewer else (disk.reviewer or who)
-        entry: dict[str, Any] = {
-            "who": who,
-            "when": when,
-            "what": what if what is not None else (describe(decisions, keys) or "保存（无指标变更）"),
-            "items": keys,
-        }
+            conclusion = decisions.conclusion if decisions.conclusion != base.conclusion else disk.conclusion
+            opinions = dict(disk.opinions)
+            for k in set(decisions.opinions) | set(base.opinions):
+                if decisions.opinions.get(k, "") != base.opinions.get(k, ""):
+                    opinions[k] = decisions.opinions.get(k, "")
+            opinions = {k: v for k, v in opinions.items() if v}
+        texts = _changed_texts(decisions, base if base is not None else disk)
+        if what is None:
+            what = "；".join(x for x in [describe(decisions, keys), *texts] if x) or "保存（无指标变更）"
+        entry: dict[str, Any] = {"who": who, "when": when, "what": what, "items": keys}
         merged = Decisions(
             unit=decisions.unit or disk.unit,
             reviewer=reviewer,
             opinion=opinion,
+            conclusion=conclusion,
+            opinions=opinions,
             items=dict(sorted(items.items(), key=lambda kv: _key_order(kv[0]))),
             history=[*disk.history, entry],
         )
@@ -152,6 +161,17 @@ def save_decisions(
         text = HEADER + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
         atomic_write_text(p, text)
     return merged
+
+
+def _changed_texts(decisions: Decisions, base: Decisions) -> list[str]:
+    """History phrases for the conclusion and opinion texts this save changed."""
+    out = []
+    if decisions.conclusion and decisions.conclusion != base.conclusion:
+        out.append("修改复核结论")
+    for key, label in OPINION_LABELS.items():
+        if decisions.opinions.get(key, "") != base.opinions.get(key, "") and key in decisions.opinions:
+            out.append(f"修改{label}意见")
+    return out
 
 
 def _key_order(key: str) -> tuple[int, ...]:
