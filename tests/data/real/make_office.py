@@ -8,6 +8,7 @@ vertical merges (the "merged from above" blank cells of the text dump).
 
     python tests/data/real/make_office.py          # writes the four files next to it
 """
+
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -33,28 +34,84 @@ def parse_txt(path):
 # spec: width, spans {row: [span, ...]}, vmerge [(grid_col, first_row, last_row)]
 SPECS = {
     "01_sichuan_qingshen-gongzixing": dict(
-        kind="docx", width=11,
-        spans={0: [1, 10], 1: [1, 4, 1, 5], 2: [1, 1, 4, 5], 3: [1, 1, 4, 5], 4: [1, 1, 9],
-               **{r: [1, 1, 1, 1, 1, 1, 1, 1, 3] for r in range(5, 11)},
-               14: [8, 1, 1, 1], 15: [1, 10], 16: [1, 10], 17: [1, 10], 18: [4, 4, 3]},
-        vmerge=[(0, 2, 4), (1, 2, 3), (0, 5, 10), (8, 6, 10), (0, 11, 13)]),
+        kind="docx",
+        width=11,
+        spans={
+            0: [1, 10],
+            1: [1, 4, 1, 5],
+            2: [1, 1, 4, 5],
+            3: [1, 1, 4, 5],
+            4: [1, 1, 9],
+            **{r: [1, 1, 1, 1, 1, 1, 1, 1, 3] for r in range(5, 11)},
+            14: [8, 1, 1, 1],
+            15: [1, 10],
+            16: [1, 10],
+            17: [1, 10],
+            18: [4, 4, 3],
+        },
+        vmerge=[(0, 2, 4), (1, 2, 3), (0, 5, 10), (8, 6, 10), (0, 11, 13)],
+    ),
     "04_yunnan_yongde-yingyanggaishan-yuan": dict(
-        kind="docx", width=10,
-        spans={0: [1, 9], 1: [1, 3, 1, 5], **{r: [1, 2, 2, 1, 1, 1, 1, 1] for r in range(2, 7)},
-               7: [1, 4, 5], 8: [1, 4, 5], 9: [3, 3, 1, 1, 1, 1], 21: [1, 5, 1, 1, 1, 1]},
-        vmerge=[(0, 2, 6), (0, 7, 8), (6, 9, 10), (7, 9, 10), (8, 9, 10), (9, 9, 10),
-                (0, 11, 14), (0, 15, 18), (0, 19, 20), (1, 19, 20)]),
+        kind="docx",
+        width=10,
+        spans={
+            0: [1, 9],
+            1: [1, 3, 1, 5],
+            **{r: [1, 2, 2, 1, 1, 1, 1, 1] for r in range(2, 7)},
+            7: [1, 4, 5],
+            8: [1, 4, 5],
+            9: [3, 3, 1, 1, 1, 1],
+            21: [1, 5, 1, 1, 1, 1],
+        },
+        vmerge=[
+            (0, 2, 6),
+            (0, 7, 8),
+            (6, 9, 10),
+            (7, 9, 10),
+            (8, 9, 10),
+            (9, 9, 10),
+            (0, 11, 14),
+            (0, 15, 18),
+            (0, 19, 20),
+            (1, 19, 20),
+        ],
+    ),
     "02_sichuan_zhongjiang-shuibiaochi": dict(
-        kind="xlsx", width=9,
-        spans={0: [1, 3, 1, 4], 1: [1, 3, 1, 4], **{r: [1, 1, 2, 2, 1, 1, 1] for r in range(2, 6)},
-               6: [1, 4, 4], 7: [1, 4, 4], 20: [4, 1, 3, 1]},
-        vmerge=[(0, 2, 5), (0, 6, 7), (0, 8, 19), (1, 9, 14), (1, 15, 17), (1, 18, 19),
-                (2, 9, 10), (2, 12, 13), (2, 16, 17), (2, 18, 19)]),
+        kind="xlsx",
+        width=9,
+        spans={
+            0: [1, 3, 1, 4],
+            1: [1, 3, 1, 4],
+            **{r: [1, 1, 2, 2, 1, 1, 1] for r in range(2, 6)},
+            6: [1, 4, 4],
+            7: [1, 4, 4],
+            20: [4, 1, 3, 1],
+        },
+        vmerge=[
+            (0, 2, 5),
+            (0, 6, 7),
+            (0, 8, 19),
+            (1, 9, 14),
+            (1, 15, 17),
+            (1, 18, 19),
+            (2, 9, 10),
+            (2, 12, 13),
+            (2, 16, 17),
+            (2, 18, 19),
+        ],
+    ),
     "06_anhui_chizhou-weituoyewu-truncated": dict(
-        kind="xlsx", width=9,
-        spans={0: [1, 8], 1: [1, 3, 1, 4], **{r: [1, 1, 2, 1, 1, 1, 1, 1] for r in range(2, 7)},
-               7: [1, 4, 4], 8: [1, 4, 4]},
-        vmerge=[(0, 2, 6), (0, 7, 8), (0, 9, 19), (1, 10, 15), (1, 16, 19), (2, 11, 12), (2, 14, 15)]),
+        kind="xlsx",
+        width=9,
+        spans={
+            0: [1, 8],
+            1: [1, 3, 1, 4],
+            **{r: [1, 1, 2, 1, 1, 1, 1, 1] for r in range(2, 7)},
+            7: [1, 4, 4],
+            8: [1, 4, 4],
+        },
+        vmerge=[(0, 2, 6), (0, 7, 8), (0, 9, 19), (1, 10, 15), (1, 16, 19), (2, 11, 12), (2, 14, 15)],
+    ),
 }
 
 
@@ -83,6 +140,7 @@ def layout(rows, spec):
 
 def build_docx(name, header, rects, width):
     from docx import Document
+
     doc = Document()
     for line in header:
         doc.add_paragraph(line)
@@ -100,6 +158,7 @@ def build_docx(name, header, rects, width):
 def build_xlsx(name, header, rects, width):
     from openpyxl import Workbook
     from openpyxl.styles import Alignment
+
     wb = Workbook()
     ws = wb.active
     ws.title = "自评表"
