@@ -235,6 +235,36 @@ def template_cmd(output: str | None, kind: str, force: bool) -> None:
     click.echo(f"已生成{kind}自评表模板：{target}（先看“填报说明”工作表；填好后用 evalkit import 导入）")
 
 
+@cli.command("serve")
+@click.option("--workspace", default=".", show_default=True, help="Folder with notebooks/ and parameters/.")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback unless given)."
+)
+@click.option("--port", default=8866, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--token",
+    default=None,
+    help="Access token (default: $EVALKIT_SERVE_TOKEN, else a new random one, printed). Never empty.",
+)
+@click.option(
+    "--pool-size", default=1, show_default=True, type=int, help="Preheated kernels kept ready per notebook."
+)
+def serve_cmd(workspace: str, host: str, port: int, token: str | None, pool_size: int) -> None:
+    """Serve the review workbench as a web app (Voilà): no code shown, a token required."""
+    from evalkit.workbench.serve import LOOPBACK, ServeError, resolve_config, serve
+
+    try:
+        config = resolve_config(workspace, host=host, port=port, token=token, pool_size=pool_size)
+    except ServeError as exc:
+        _fail(str(exc))
+    click.echo(f"复核工作台：{config.url}")
+    if config.host not in LOOPBACK:
+        click.echo(
+            "注意：服务监听在非本机地址，请在其前面配置 HTTPS 反向代理，并只把令牌发给复核人员。", err=True
+        )
+    sys.exit(serve(config))
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="evalkit")
