@@ -175,7 +175,7 @@ def make_project(root: Path, n: int, seed: int = 2024) -> Path:
 # ------------------------------------------------------------------------------------- modes
 def run_naive(root: Path, out: Path) -> dict[str, Any]:
     """papermill CLI, then ``jupyter nbconvert --to html --no-input``, per unit, one after the other."""
-    from evalkit.batch.runner import ensure_kernel
+    from evalkit.batch.kernels import ensure_kernel
 
     kernel = ensure_kernel()  # the same interpreter and kernel spec as evalkit run
     out.mkdir(parents=True, exist_ok=True)

@@ -19,8 +19,9 @@ import pytest
 from bs4 import BeautifulSoup
 from click.testing import CliRunner
 
-from evalkit.batch import runner as batch_module
-from evalkit.batch.runner import code_fingerprint, run_batch
+from evalkit.batch import plan as batch_plan
+from evalkit.batch.plan import code_fingerprint
+from evalkit.batch.runner import run_batch
 from evalkit.cli import cli
 from evalkit.pipeline import review
 from evalkit.scoring.decisions import Decision, Decisions
@@ -47,7 +48,7 @@ def fixed_code_fingerprint() -> Iterator[None]:
     # Other work may edit evalkit while this module runs; the skip test must see the same code.
     # (That a code change does invalidate is tested on its own below.)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(batch_module, "code_fingerprint", lambda: "fixed-for-this-test-module")
+        mp.setattr(batch_plan, "code_fingerprint", lambda: "fixed-for-this-test-module")
         yield
 
 
@@ -251,7 +252,7 @@ def test_code_change_invalidates(tmp_path: Path) -> None:
 
 def test_only_selects_units(tmp_path: Path) -> None:
     params = ROOT / "parameters"
-    tasks = batch_module.plan(
+    tasks = batch_plan.plan_units(
         params,
         tmp_path,
         YEAR,
@@ -266,7 +267,7 @@ def test_only_selects_units(tmp_path: Path) -> None:
     assert tasks[0].decisions == (params / YEAR / f"{CULTURE}.review.yaml").resolve()
     assert tasks[0].profile == str((params / "profiles" / "mof-2020.yaml").resolve())
     with pytest.raises(FileNotFoundError, match="没有这些单位"):
-        batch_module.plan(
+        batch_plan.plan_units(
             params,
             tmp_path,
             YEAR,
@@ -426,3 +427,29 @@ def test_reused_exporter_renders_like_a_new_one() -> None:
     render.exporter.cache_clear()
     assert again == first == render.notebook_to_html(page("甲"), "标题甲")
     assert "<p>甲</p>" in first and "标题甲" in first and "说明" not in first and "乙" not in first
+
+
+def test_notebook_hash_ignores_what_jupyterlab_writes(tmp_path: Path) -> None:
+    # Saving in JupyterLab adds outputs, execution counts and widget state: no unit may re-run.
+    source = ROOT / "notebooks" / "review.ipynb"
+    before = batch_plan.notebook_fingerprint(source)
+    nb = nbformat.read(source, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.execution_count = 3
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="x\n")]
+            cell.metadata["execution"] = {"iopub.status.busy": "2026-12-01T20:50:00Z"}
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    nb.metadata["language_info"] = {"name": "python", "version": "3.99"}
+    saved = tmp_path / "review.ipynb"
+    nbformat.write(nb, saved)
+    assert batch_plan.notebook_fingerprint(saved) == before
+    # What the report is made from does count: a code cell's source, and the tags.
+    first_code = next(c for c in nb.cells if c.cell_type == "code")
+    first_code.source += "\nx = 1"
+    nbformat.write(nb, saved)
+    assert batch_plan.notebook_fingerprint(saved) != before
+    first_code.source = first_code.source.removesuffix("\nx = 1")
+    first_code.metadata["tags"] = [*first_code.metadata.get("tags", []), "report-hide"]
+    nbformat.write(nb, saved)
+    assert batch_plan.notebook_fingerprint(saved) != before

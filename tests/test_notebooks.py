@@ -11,13 +11,11 @@ import nbformat
 import pytest
 from papermill.inspection import inspect_notebook
 
-from evalkit.batch.runner import (
-    UnitTask,
-    ensure_kernel,
-    execute_notebook,
-    summary_parameters,
-    unit_parameters,
-)
+from evalkit.batch.executors import ExecutorSpec
+from evalkit.batch.kernels import ensure_kernel
+from evalkit.batch.plan import UnitTask
+from evalkit.batch.runner import summary_parameters
+from evalkit.batch.worker import unit_parameters
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -40,6 +38,12 @@ def parameters_cell(name: str) -> dict[str, object]:
         k: type(v).__name__ for k, v in values.items()
     }
     return values
+
+
+def execute_notebook(notebook: Path, output: Path, parameters: dict, kernel_name: str, cwd: Path):
+    """Run a notebook as ``evalkit run --executor fresh`` does: papermill, a new kernel."""
+    with ExecutorSpec("fresh", kernel_name).create() as executor:
+        return executor.execute(notebook, output, parameters, cwd)
 
 
 def injected_unit_parameters() -> dict[str, object]:

@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from evalkit.errors import ProfileError
+from evalkit.resources import profiles_dir
 
 DEFAULT_PROFILE = "mof-2020"
 _PROFILE_DIR_ENV = "EVALKIT_PROFILES"
@@ -109,8 +110,8 @@ def profile_dirs() -> list[Path]:
     if os.environ.get(_PROFILE_DIR_ENV):
         dirs.append(Path(os.environ[_PROFILE_DIR_ENV]))
     dirs.append(Path.cwd() / "parameters" / "profiles")
-    # The checkout's own profiles, so a command run from any folder finds the bundled ones.
-    dirs.append(Path(__file__).resolve().parents[2] / "parameters" / "profiles")
+    # evalkit's own profiles (the wheel's or the checkout's), so any folder finds the bundled ones.
+    dirs.append(profiles_dir())
     return dirs
 
 
