@@ -12,6 +12,9 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from evalkit.values import quantity as qty
+from evalkit.values.quantity import Quantity
+
 # Kinds of value.
 NUMBER = "number"
 BOOLEAN = "boolean"
@@ -73,6 +76,14 @@ class Value:
     def is_percent(self) -> bool:
         """True when the value is a percentage."""
         return self.unit == "%"
+
+    @property
+    def quantity(self) -> Quantity | None:
+        """A number value as a :class:`~evalkit.values.quantity.Quantity` (magnitude applied, unit
+        family and base scale: "1.5万人次" → 15000 人次); None for any other kind."""
+        if self.kind != NUMBER or self.number is None:
+            return None
+        return qty.make_quantity(self.number, self.unit, self.text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -154,38 +165,16 @@ def _is_missing(s: str) -> bool:
 # Chinese numerals (small counts: 两种以上, 三项, 十二月)
 # ---------------------------------------------------------------------------------------------
 
-_CN_DIGITS = {
-    "零": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
+# A small Chinese numeral in a date (十二月, 三十日); its value comes from the quantity module.
 _CN_NUM = "[零一二两三四五六七八九十]{1,3}"
 
 
 def _int_or_cn(token: str) -> int | None:
-    """An int from ASCII digits or a small Chinese numeral (up to 99); None when not one."""
-    if token.isascii() and token.isdigit():
-        return int(token)
-    if "十" in token:
-        head, _, tail = token.partition("十")
-        if "十" in tail:
-            return None
-        tens = _CN_DIGITS.get(head) if head else 1
-        ones = _CN_DIGITS.get(tail) if tail else 0
-        if tens is None or ones is None or head == "零":
-            return None
-        return tens * 10 + ones
-    if len(token) == 1:
-        return _CN_DIGITS.get(token)
-    return None
+    """An int from ASCII digits or a small Chinese numeral (十二 → 12); None when not one."""
+    value = qty.read_number(token)
+    if value is None or not value.is_integer() or value < 0:
+        return None
+    return int(value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -309,11 +298,9 @@ _PREFIX_RE = re.compile(
 )
 _SUFFIXES = sorted([*_SUFFIX_WORDS, *_APPROX_SUFFIXES, *_IGNORED_SUFFIXES], key=len, reverse=True)
 
-# At most 15 digits so float() stays exact and huge digit runs fall through to "unreadable".
-_NUM_RE = re.compile(r"[+-]?(?:(?:[0-9]{1,3}(?:,[0-9]{3}){1,4}|[0-9]{1,15})(?:\.[0-9]{1,10})?|\.[0-9]{1,10})")
-_CN_NUM_RE = re.compile(_CN_NUM)
-# Magnitude written before the unit ("150万", "1万余人"); 百 is not a magnitude in 百分比/百分之.
-_MAGNITUDE_RE = re.compile(r"万亿|亿|万|千|百(?!分)")
+# The number itself (digits with thousands separators, or a Chinese numeral) and the magnitude
+# written before the unit ("150万", "1万余人") are read by the quantity module.
+_SIGNED_NUM_RE = re.compile(rf"[+-]?(?:{qty.NUMBER_PATTERN})")
 _APPROX_MID_RE = re.compile(r"余|多|来|几")
 _UNIT_RE = re.compile(r"[\u4e00-\u9fffA-Za-z%‰°²³㎡㎞㎏/·]{1,10}")
 # Characters no unit contains: a remainder holding one is a sentence, not a unit ("100%完成").
@@ -363,26 +350,24 @@ def _parse_number(s: str) -> _Number | None:
             approx = True
 
     percent_before = rest.startswith("百分之")
-    if percent_before:  # 百分之九十五 / 百分之95: the Chinese way to write a percentage
+    if percent_before:  # 百分之九十五 / 百分之95 / 百分之百: the Chinese way to write a percentage
         rest = rest[3:]
-        if rest.startswith("百") and not rest.startswith("百分"):
-            rest = "100" + rest[1:]  # 百分之百
 
     chinese = False
-    m = _NUM_RE.match(rest)
+    m = _SIGNED_NUM_RE.match(rest)
     if m:
         number = float(m.group().replace(",", ""))
     else:
-        m = _CN_NUM_RE.match(rest)
-        value = _int_or_cn(m.group()) if m else None
+        m = qty.CN_NUMERAL_RE.match(rest)
+        value = (qty.percent_number if percent_before else qty.cn_number)(m.group()) if m else None
         if m is None or value is None:
             return None
-        number = float(value)
+        number = value
         chinese = True
     rest = rest[m.end() :]
 
     magnitude = ""
-    m = _MAGNITUDE_RE.match(rest)
+    m = None if chinese else qty.MAGNITUDE_RE.match(rest)
     if m:
         magnitude, rest = m.group(), rest[m.end() :]
     m = _APPROX_MID_RE.match(rest)
@@ -409,7 +394,8 @@ def _parse_number(s: str) -> _Number | None:
         if unit or magnitude:
             return None
         unit = "%"
-    if chinese and unit not in _CN_COUNTERS:
+    # After a Chinese numeral only a counter or a known unit: 一般, 十分满意 and 三四人 are words.
+    if chinese and unit and unit not in _CN_COUNTERS and qty.make_quantity(1.0, unit).family is None:
         return None
     if unit and unit != "%":
         if not _UNIT_RE.fullmatch(unit) or _NOT_UNIT_CHARS.intersection(unit) or "%" in unit:
@@ -615,27 +601,17 @@ def _coerce(value: object) -> str:
 # Helpers for the checks
 # ---------------------------------------------------------------------------------------------
 
-# Units that count the same thing (RULES §5 unit mismatch): people, activity sessions.
-_UNIT_CLASSES = {
-    "人": "人",
-    "名": "人",
-    "位": "人",
-    "次": "次",
-    "期": "次",
-    "场": "次",
-    "场次": "次",
-}
-
 
 def same_unit(a: Value, b: Value) -> bool:
-    """True when the two values' units count the same thing.
+    """True when the two number values count the same thing, after scaling.
 
-    A missing unit (``""``) matches anything; 人/名/位 are one class, 次/期/场/场次 another; every
-    other unit matches only itself (人次 ≠ 人, 万元 ≠ 元: a different scale is a different unit).
+    A missing unit (``""``) matches anything; 人/名/位 are one count, 次/期/场/场次 another, 万元 and
+    元 compare after scaling; 人次 ≠ 人, % ≠ 个百分点 (see :func:`evalkit.values.quantity.same_count`).
     """
-    if not a.unit or not b.unit:
-        return True
-    return _UNIT_CLASSES.get(a.unit, a.unit) == _UNIT_CLASSES.get(b.unit, b.unit)
+    qa, qb = a.quantity, b.quantity
+    if qa is None or qb is None:
+        return not a.unit or not b.unit or a.unit == b.unit
+    return qty.same_count(qa, qb)
 
 
 def as_fraction(v: Value) -> float | None:
