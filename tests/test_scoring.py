@@ -152,3 +152,111 @@ def test_deductions_lower_total_and_grade() -> None:
 def test_grades(total: float, mof: str, prov: str) -> None:
     assert MOF.grade(total) == mof
     assert PROV.grade(total) == prov
+
+
+# Target and actual on one scale (issue 10): every rule with mixed magnitudes, money scales,
+# Chinese numerals and percent words. (target, actual, name, level2, profile, rule, score of 10)
+MIXED_SCALES = [
+    # positive
+    ("8000人", "1万人", "培训人数", "数量指标", MOF, POSITIVE, 10),
+    ("1万人", "8000人", "培训人数", "数量指标", MOF, POSITIVE, 8),
+    ("1.5万人次", "16000人次", "培训人次", "数量指标", MOF, POSITIVE, 10),
+    ("1.5万人次", "12000人次", "培训人次", "数量指标", MOF, POSITIVE, 8),
+    ("16000人次", "1.5万人次", "培训人次", "数量指标", MOF, POSITIVE, 9.375),
+    ("百分之九十五", "96%", "合格率", "质量指标", MOF, POSITIVE, 10),
+    ("≥百分之九十五", "76%", "合格率", "质量指标", MOF, POSITIVE, 8),
+    ("95%", "百分之七十六", "合格率", "质量指标", MOF, POSITIVE, 8),
+    ("≥95百分比", "76%", "合格率", "质量指标", MOF, POSITIVE, 8),
+    ("≥50万元", "400000元", "资金到位金额", "数量指标", MOF, POSITIVE, 8),
+    ("1.2亿元", "9600万元", "带动投资", "经济效益指标", MOF, POSITIVE, 8),
+    ("三千五百人次", "2800人次", "培训人次", "数量指标", MOF, POSITIVE, 8),
+    ("≥2公里", "1500米", "道路长度", "数量指标", MOF, POSITIVE, 7.5),
+    ("150亩", "10公顷", "绿化面积", "数量指标", MOF, POSITIVE, 10),
+    ("1,849人", "1849人", "培训人数", "数量指标", MOF, POSITIVE, 10),
+    ("１２００名", "９６０人", "培训人数", "数量指标", MOF, POSITIVE, 8),
+    ("100", "80人", "新增志愿者", "数量指标", MOF, POSITIVE, 8),
+    ("1万", "8000人", "培训人数", "数量指标", MOF, POSITIVE, 8),
+    ("壹拾万元", "8万元", "资金到位金额", "数量指标", MOF, POSITIVE, 8),
+    ("两千人", "1,600人", "培训人数", "数量指标", MOF, POSITIVE, 8),
+    ("1，000户", "800户", "受益户数", "数量指标", MOF, POSITIVE, 8),
+    # reverse, linear (mof-2020)
+    ("≤50万元", "480000元", "项目成本", "成本指标", MOF, REVERSE, 10),
+    ("≤50万元", "600000元", "项目成本", "成本指标", MOF, REVERSE, 8),
+    ("≤50万元", "1000000元", "项目成本", "成本指标", MOF, REVERSE, 0),
+    ("≤50万元", "75万", "项目成本", "成本指标", MOF, REVERSE, 5),
+    ("≤0.5亿元", "6000万元", "项目成本", "成本指标", MOF, REVERSE, 8),
+    ("不超过100万元", "1,200,000元", "项目成本", "成本指标", MOF, REVERSE, 8),
+    ("≤5%", "百分之六", "投诉率", "质量指标", MOF, REVERSE, 8),
+    ("≤5‰", "0.6%", "事故率", "质量指标", MOF, REVERSE, 8),
+    ("100万元", "1200000元", "建设成本", "成本指标", MOF, REVERSE, 8),
+    ("≤2公里", "2500米", "偏离长度", "质量指标", MOF, REVERSE, 7.5),
+    ("≤3万元", "叁万元", "人均成本", "成本指标", MOF, REVERSE, 10),
+    # reverse, ratio (province-80-70-60: w · A / B)
+    ("≤50万元", "625000元", "项目成本", "成本指标", PROV, REVERSE, 8),
+    ("≤1亿元", "12500万元", "项目成本", "成本指标", PROV, REVERSE, 8),
+    ("≤10%", "百分之十二点五", "投诉率", "质量指标", PROV, REVERSE, 8),
+    ("≤50万元", "400000元", "项目成本", "成本指标", PROV, REVERSE, 10),
+    # equal
+    ("=1万人", "8000人", "培训人数", "数量指标", MOF, EQUAL, 8),
+    ("=100%", "百分之八十", "完成率", "质量指标", MOF, EQUAL, 8),
+    ("=50万元", "500000元", "资金到位金额", "数量指标", MOF, EQUAL, 10),
+    ("=1.5万人次", "15000人次", "培训人次", "数量指标", MOF, EQUAL, 10),
+    ("=百分之百", "100%", "完成率", "质量指标", MOF, EQUAL, 10),
+    # zero target
+    ("=0元", "0万元", "违规资金", "质量指标", MOF, ZERO_TARGET, 10),
+    ("=0万元", "5000元", "违规资金", "质量指标", MOF, ZERO_TARGET, 0),
+    ("=0%", "0‰", "事故率", "质量指标", MOF, ZERO_TARGET, 10),
+    # boolean
+    ("是", "是", "是否完成", "质量指标", MOF, BOOLEAN, 10),
+    ("否", "是", "是否发生事故", "质量指标", MOF, BOOLEAN, 0),
+    # deadline, months in Chinese numerals
+    ("十二月底完成", "十月完成", "完成时间", "时效指标", MOF, DEADLINE, 10),
+    ("十月底完成", "十二月完成", "完成时间", "时效指标", MOF, DEADLINE, 8),
+    ("2024年12月31日前", "2024年11月", "完成时间", "时效指标", MOF, DEADLINE, 10),
+    # qualitative, including a numeric target answered in words
+    ("达成预期指标", "完成", "社会效益", "社会效益指标", MOF, QUALITATIVE, 10),
+    ("1.5万人次", "完成", "培训人次", "数量指标", MOF, QUALITATIVE, 10),
+    ("≥50万元", "基本完成", "资金到位金额", "数量指标", MOF, QUALITATIVE, 8),
+    ("百分之九十五", "未达标", "合格率", "质量指标", MOF, QUALITATIVE, 6),
+]
+
+
+@pytest.mark.parametrize(("target", "actual", "name", "level2", "profile", "rule", "score"), MIXED_SCALES)
+def test_rules_on_one_scale(
+    target: str, actual: str, name: str, level2: str, profile, rule: str, score: float
+) -> None:
+    s = score_indicator(ind(target, actual, name, level2=level2), 10.0, profile)
+    assert s.rule == rule, (target, actual)
+    assert s.score == pytest.approx(score), (target, actual)
+    assert s.note == ""
+
+
+@pytest.mark.parametrize(
+    ("target", "actual", "dev", "over"),
+    [
+        ("8000人", "1.5万人", 0.875, True),
+        ("1万人", "8000人", -0.2, False),
+        ("1.5万人次", "30000人次", 1.0, True),
+        ("≥50万元", "600000元", 0.2, False),
+        ("百分之五十", "80%", 0.6, True),
+        ("10万元", "100000元", 0.0, False),
+    ],
+)
+def test_deviation_on_one_scale(target: str, actual: str, dev: float, over: bool) -> None:
+    s = score_indicator(ind(target, actual, "培训人数"), 10.0, MOF)
+    assert s.deviation == pytest.approx(dev)
+    assert s.over_target is over
+
+
+def test_reverse_deviation_on_one_scale() -> None:
+    s = score_indicator(ind("≤50万元", "200000元", "项目成本", level2="成本指标"), 10.0, MOF)
+    assert s.deviation == pytest.approx(0.6)  # 60 % under the ceiling
+    assert s.over_target
+
+
+@pytest.mark.parametrize(("target", "actual"), [("90%", "95人"), ("5个百分点", "6%"), ("10篇", "12种")])
+def test_units_that_do_not_convert_are_noted(target: str, actual: str) -> None:
+    s = score_indicator(ind(target, actual, "指标"), 10.0, MOF)
+    assert s.rule == POSITIVE
+    assert s.score == pytest.approx(10)  # compared as written
+    assert "单位不同" in s.note and target in s.note and actual in s.note

@@ -13,6 +13,7 @@ from evalkit.scoring.decisions import Decision, Decisions
 from evalkit.scoring.profiles import Profile
 from evalkit.values import notation as nt
 from evalkit.values.notation import Value, parse_value
+from evalkit.values.quantity import same_scale
 
 # Scoring rules, as reported per indicator.
 POSITIVE = "positive"
@@ -149,12 +150,27 @@ def allocate_weights(filing: Filing, profile: Profile) -> dict[str, float]:
     return out
 
 
+def on_one_scale(target: Value, actual: Value) -> tuple[float, float, bool]:
+    """Target and actual numbers on one scale (8000人 vs 1万人 → 8000, 10000; ≤50万元 vs 480000元 →
+    500000, 480000), and whether their units could be put on one; when not (人 vs %), the
+    numbers as written, so the row still scores as the filer wrote it and the value checks report
+    the mismatch."""
+    qt, qa = target.quantity, actual.quantity
+    pair = same_scale(qt, qa) if qt is not None and qa is not None else None
+    if pair is None:
+        return target.number or 0.0, actual.number or 0.0, False
+    return pair[0], pair[1], True
+
+
 def deviation(target: Value, actual: Value, reverse: bool) -> float | None:
-    """(B − A) / A for numeric target and actual, sign flipped for reverse; None when undefined."""
+    """(B − A) / A for numeric target and actual on one scale, sign flipped for reverse; None when
+    undefined."""
     if target.kind != nt.NUMBER or actual.kind != nt.NUMBER:
         return None
-    a, b = target.number, actual.number
-    if a is None or b is None or a == 0:
+    if target.number is None or actual.number is None:
+        return None
+    a, b, _ = on_one_scale(target, actual)
+    if a == 0:
         return None
     dev = (b - a) / abs(a)
     return -dev if reverse else dev
@@ -185,8 +201,8 @@ def rule_score(
         return (UNSCORABLE, 0.0)
     if target.kind == nt.NUMBER and actual.kind == nt.NUMBER:
         rule = _numeric_rule(target, ind, profile)
-        a = target.number or 0.0
-        b = max(actual.number or 0.0, 0.0)  # a negative actual counts as 0
+        a, b, _ = on_one_scale(target, actual)
+        b = max(b, 0.0)  # a negative actual counts as 0
         if rule == ZERO_TARGET:
             return (rule, w if (b <= 0 or target.comparator in (">=", ">")) else 0.0)
         if rule in (POSITIVE, EQUAL):
@@ -245,6 +261,9 @@ def score_indicator(
         score = weight * profile.tier_range(decision.tier)[1]
         reviewer = True
     score = min(max(score, 0.0), weight)  # 得分不能大于分值
+    note = ""
+    if target.kind == nt.NUMBER and actual.kind == nt.NUMBER and not on_one_scale(target, actual)[2]:
+        note = f"目标值“{target.text}”与实际完成值“{actual.text}”单位不同，无法换算，按所填数字比较"
     over = dev is not None and dev > profile.over_target.threshold
     deduction = decision.deduction
     reason = decision.reason
@@ -265,6 +284,7 @@ def score_indicator(
         reviewer=reviewer or bool(decision.deduction),
         target=target,
         actual=actual,
+        note=note,
     )
 
 
