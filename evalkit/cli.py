@@ -102,19 +102,35 @@ def import_cmd(source: str, output: str | None, parameters: str, year: int | Non
 
 
 @cli.command("checks")
-@click.option("--markdown", is_flag=True, help="Print the catalogue as a Markdown table (for the docs).")
-def checks_cmd(markdown: bool) -> None:
-    """List the review-check catalogue: code, family, severity, title."""
-    from evalkit.checks import FAMILY_LABELS, SEVERITY_LABELS, catalogue, catalogue_markdown
+@click.argument("code", required=False)
+@click.option("--markdown", is_flag=True, help="Print the catalogue as Markdown (docs/checks.md).")
+def checks_cmd(code: str | None, markdown: bool) -> None:
+    """List the review-check catalogue (code, family, severity, lifecycle, title), or explain CODE."""
+    from evalkit.checks import catalogue, catalogue_markdown, explain
 
+    if code:
+        try:
+            click.echo(explain(code))
+        except KeyError:
+            _fail(f"没有复核检查代码“{code}”（evalkit checks 列出全部代码）")
+        return
     if markdown:
         click.echo(catalogue_markdown())
         return
-    entries = catalogue()
-    width = max((len(c.code) for c in entries), default=4)
-    for c in entries:
-        fam = f"{c.family}（{FAMILY_LABELS[c.family]}）"
-        click.echo(f"{c.code:<{width}}  {fam:<24}{c.severity:<8}{SEVERITY_LABELS[c.severity]}  {c.title}")
+    from evalkit.checks import FAMILY_LABELS, LIFECYCLE_LABELS, SEVERITY_LABELS
+    from evalkit.report.textcard import table
+
+    rows = [
+        [
+            c.code,
+            f"{c.family}（{FAMILY_LABELS[c.family]}）",
+            f"{c.severity}（{SEVERITY_LABELS[c.severity]}）",
+            LIFECYCLE_LABELS[c.lifecycle],
+            c.title,
+        ]
+        for c in catalogue()
+    ]
+    click.echo(table(["代码", "类别", "级别", "状态", "标题"], rows))
 
 
 @cli.command("run")

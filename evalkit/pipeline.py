@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evalkit.checks import Context, Finding, run_checks
-from evalkit.model import Filing
+from evalkit.checks import Context, run_checks
+from evalkit.model import Filing, Finding
 from evalkit.scoring.decisions import Decisions, load_decisions
 from evalkit.scoring.profiles import Profile, load_profile
 from evalkit.scoring.rules import ScoreCard, score_filing
@@ -92,16 +92,9 @@ class Review:
             "grade": self.card.grade,
             "declared": {"total": unit.declared_total, "grade": unit.declared_grade},
             "profile": self.profile.name,
-            "findings": [
-                {
-                    "code": f.code,
-                    "family": f.family,
-                    "severity": f.severity,
-                    "message": f.message,
-                    "where": f.where,
-                }
-                for f in self.findings
-            ],
+            # code, family, severity, message, where are the stable keys; key, loc, input and
+            # params were added (see Finding.to_json).
+            "findings": [f.to_json() for f in self.findings],
             "source": self.filing.source,
             "json_version": JSON_VERSION,
         }

@@ -66,10 +66,43 @@ def test_review_json_keys(seed_path: Path) -> None:
     assert set(data["declared"]) == {"total", "grade"}
 
 
-def test_review_with_variant_profile(seed_path: Path) -> None:
-    code, out = run("review", str(seed_path), "--json", "--profile", "province-80-70-60")
-    assert code == 0
-    assert json.loads(out)["total"] == 99.28
+UNIT_76 = (
+    Path(__file__).resolve().parent.parent
+    / "parameters"
+    / "2024"
+    / "示例_某区教育局_学生营养改善计划项目.yaml"
+)
+
+
+def test_review_result_changes_with_profile() -> None:
+    # 76.69 中 under mof-2020; the provincial profile's bands (良 from 70) and its A/B reverse
+    # formula give 76.89 良: a --profile that is ignored fails here.
+    default = json.loads(run("review", str(UNIT_76), "--json")[1])
+    variant = json.loads(run("review", str(UNIT_76), "--json", "--profile", "province-80-70-60")[1])
+    assert (default["total"], default["grade"], default["profile"]) == (76.69, "中", "mof-2020")
+    assert (variant["total"], variant["grade"], variant["profile"]) == (76.89, "良", "province-80-70-60")
+
+
+def test_profile_path_selects_and_regrades_codes(seed_path: Path, tmp_path: Path) -> None:
+    profile = tmp_path / "strict.yaml"
+    profile.write_text(
+        "name: strict\nextends: mof-2020\nchecks:\n  ignore: [D101]\n  severity: {N101: error}\n",
+        encoding="utf-8",
+    )
+    default = json.loads(run("review", str(seed_path), "--json")[1])
+    strict = json.loads(run("review", str(seed_path), "--json", "--profile", str(profile))[1])
+    assert "D101" in {f["code"] for f in default["findings"]}
+    assert "D101" not in {f["code"] for f in strict["findings"]}
+    assert {f["severity"] for f in strict["findings"] if f["code"] == "N101"} == {"error"}
+    assert run("review", str(seed_path), "--fail-on", "error")[0] == 0
+    assert run("review", str(seed_path), "--fail-on", "error", "--profile", str(profile))[0] == 1
+
+
+def test_profile_naming_an_unknown_code_exits_2(seed_path: Path, tmp_path: Path) -> None:
+    profile = tmp_path / "typo.yaml"
+    profile.write_text("name: typo\nextends: mof-2020\nchecks:\n  ignore: [D1O1]\n", encoding="utf-8")
+    code, out = run("review", str(seed_path), "--profile", str(profile))
+    assert code == 2 and "checks.ignore" in out and "D1O1" in out and "Traceback" not in out
 
 
 def test_import_writes_yaml_under_parameters(seed_path: Path, tmp_path: Path) -> None:
@@ -131,6 +164,23 @@ def test_fail_on_error(seed_path: Path, tmp_path: Path) -> None:
     assert run("review", str(path), "--fail-on", "error")[0] == 1
 
 
-def test_checks_lists_catalogue() -> None:
+def test_checks_lists_catalogue_in_aligned_columns() -> None:
+    from wcwidth import wcswidth
+
+    from evalkit.checks import catalogue
+
     code, out = run("checks")
-    assert code == 0 and "V101" in out
+    assert code == 0
+    lines = out.rstrip("\n").splitlines()
+    assert len(lines) == 2 + len(catalogue())
+    # Every column starts at the same terminal column on every line (CJK counts two).
+    dashes = lines[1]
+    starts = [i for i, ch in enumerate(dashes) if ch == "-" and (i == 0 or dashes[i - 1] == " ")]
+    assert len(starts) == 5
+    for line in [lines[0], *lines[2:]]:
+        cols, pos = set(), 0
+        for i, ch in enumerate(line):
+            if ch != " " and (i == 0 or line[i - 1] == " ") and (i < 2 or line[i - 2 : i] == "  "):
+                cols.add(pos)
+            pos += wcswidth(ch)
+        assert set(starts) <= cols, line

@@ -2,41 +2,69 @@
 
 from __future__ import annotations
 
-import unicodedata
+import re
+from typing import TYPE_CHECKING
+
+from wcwidth import wcswidth
 
 from evalkit.checks import FAMILY_LABELS, SEVERITY_LABELS
-from evalkit.pipeline import Review
 from evalkit.scoring.rules import RULE_LABELS
 
+if TYPE_CHECKING:
+    from evalkit.pipeline import Review
 
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
-def _cut(text: str, width: int) -> str:
+def _clean(text: str) -> str:
+    # A filing's cell may hold tabs or line breaks: one line per row, whatever it says.
+    return _CONTROL.sub(" ", str(text))
+
+
+def width(text: str) -> int:
+    """Terminal columns ``text`` takes: 2 for CJK and full-width characters, 0 for combining marks."""
+    return max(wcswidth(_clean(text)), 0)
+
+
+def _cut(text: str, limit: int) -> str:
+    if width(text) <= limit:
+        return text
     out, used = "", 0
     for ch in text:
-        w = _width(ch)
-        if used + w > width - 1 and _width(text) > width:
-            return out + "…"
+        w = width(ch)
+        if used + w > limit - 1:
+            break
         out += ch
         used += w
-    return out
+    return out + "…"
 
 
-def _pad(text: str, width: int, right: bool = False) -> str:
-    text = _cut(text, width)
-    space = " " * max(width - _width(text), 0)
+def _pad(text: str, size: int, right: bool = False) -> str:
+    text = _cut(_clean(text), size)
+    space = " " * max(size - width(text), 0)
     return space + text if right else text + space
 
 
-def table(headers: list[str], rows: list[list[str]], widths: list[int], right: set[int] = frozenset()) -> str:
-    """A fixed-width table; cells longer than their column are cut with an ellipsis."""
-    lines = ["  ".join(_pad(h, w, i in right) for i, (h, w) in enumerate(zip(headers, widths)))]
-    lines.append("  ".join("-" * w for w in widths))
-    for row in rows:
-        lines.append("  ".join(_pad(c, w, i in right) for i, (c, w) in enumerate(zip(row, widths))))
-    return "\n".join(lines)
+def table(
+    headers: list[str],
+    rows: list[list[str]],
+    widths: list[int] | None = None,
+    right: set[int] | frozenset[int] = frozenset(),
+) -> str:
+    """A table in terminal columns (display width, so CJK text lines up with ASCII).
+
+    Without ``widths`` each column is as wide as its widest cell; with them, longer cells are cut
+    with an ellipsis.
+    """
+    if widths is None:
+        widths = [max(width(c) for c in column) for column in zip(headers, *rows, strict=False)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(
+            _pad(c, w, i in right) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
+    return "\n".join([line(headers), "  ".join("-" * w for w in widths), *(line(r) for r in rows)])
 
 
 def _num(value: float | None, digits: int = 2) -> str:

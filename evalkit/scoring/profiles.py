@@ -55,6 +55,12 @@ class CheckSettings(_Strict):
     amount_tolerance: float = Field(0.01, ge=0.0)  # 万元, sums and differences of amounts
     name_match: float = Field(0.85, gt=0.0, le=1.0)  # share of an indicator name the text must hold
     approximate_tolerance: float = Field(0.2, ge=0.0)  # relative gap a 约数 in the text may have
+    # Which codes run (ruff's select / ignore): codes, code prefixes, family names or ALL; the most
+    # specific pattern wins, ignore on a tie. Checked against the catalogue when a review runs.
+    select: tuple[str, ...] = ("ALL",)
+    ignore: tuple[str, ...] = ()
+    severity: dict[str, Literal["error", "warning", "info"]] = {}  # code -> severity it reports with
+    preview: bool = False  # run the preview (试行) codes a broad pattern selects
 
 
 class Profile(_Strict):
