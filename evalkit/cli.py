@@ -168,6 +168,13 @@ def checks_cmd(code: str | None, markdown: bool) -> None:
     metavar="SECONDS",
     help="Fail a unit whose notebook cell runs longer than this.",
 )
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Run the units on a Dask cluster (tcp://host:8786, or 'local' for a LocalCluster of --jobs "
+    "workers); needs evalkit[dask]. Parameters and outputs must be on a path every worker sees.",
+)
 def run_cmd(
     year: str | None,
     jobs: int | None,
@@ -179,6 +186,7 @@ def run_cmd(
     executor: str,
     restart_every: int,
     timeout: float,
+    scheduler: str | None,
 ) -> None:
     """Review every unit of a year: an HTML report per unit and outputs/<year>/index.html."""
     from evalkit.batch.runner import run_batch
@@ -198,6 +206,7 @@ def run_cmd(
             executor=executor,
             restart_every=restart_every,
             timeout=timeout,
+            scheduler=scheduler,
         )
     except (EvalkitError, FileNotFoundError) as exc:
         _fail(str(exc))
@@ -207,7 +216,7 @@ def run_cmd(
     # Wall time per unit (what a year costs), not the mean latency of a unit in its worker.
     speed = (
         f"；用时{result.units_seconds:.1f}秒，每个单位{result.units_seconds / ran:.2f}秒"
-        f"（{result.executor}，{result.jobs}个进程）"
+        f"（{result.executor}，{result.jobs}个{'Dask 线程' if scheduler else '进程'}）"
         if ran
         else ""
     )

@@ -51,6 +51,7 @@ from evalkit.batch.plan import (
     summary_up_to_date,
 )
 from evalkit.batch.worker import UnitOutcome, error_text, init_worker, run_unit, worker_executor, worker_unit
+from evalkit.errors import EvalkitError
 from evalkit.fileio import atomic_write_text
 
 if TYPE_CHECKING:
@@ -99,11 +100,14 @@ def run_batch(
     executor: str = DEFAULT_EXECUTOR,
     restart_every: int = RESTART_EVERY,
     timeout: float | None = CELL_TIMEOUT,
+    scheduler: str | None = None,
 ) -> RunResult:
     """Run the review notebook for every unit of a year and write the index; see the module doc.
 
     ``executor`` is ``warm`` (kept kernels, restarted every ``restart_every`` units) or ``fresh``
     (a new kernel per unit); ``timeout`` bounds each notebook cell in seconds (None: no bound).
+    ``scheduler``: a Dask scheduler address, or ``local`` for a LocalCluster of ``jobs`` workers
+    (see :mod:`evalkit.batch.cluster`); None runs the local process pool.
     """
     from tqdm import tqdm
 
@@ -140,17 +144,24 @@ def run_batch(
         skipped = len(result.outcomes)
         if skipped:
             say(f"跳过{skipped}个输入未变的单位（--force 可强制重跑）")
-        workers = max(1, min(jobs or default_jobs(), len(todo) or 1))
+        cluster = _open_cluster(scheduler, jobs, params, out_dir, notebooks, spec) if scheduler else None
+        workers = cluster.slots if cluster else max(1, min(jobs or default_jobs(), len(todo) or 1))
         result.jobs = workers
         bar = tqdm(total=len(todo), desc=f"{year}年度复核", unit="个单位", disable=not progress or not todo)
         started = time.perf_counter()
         try:
-            if workers == 1 or not todo:
+            if cluster is not None:
+                _run_cluster(
+                    cluster, todo, workers, result, bar, out_dir, year, notebooks, staging, force, started
+                )
+            elif workers == 1 or not todo:
                 _run_here(todo, spec, result, bar, out_dir, year, notebooks, staging, force, started)
             else:
                 _run_pool(todo, spec, workers, result, bar, out_dir, year, notebooks, staging, force, started)
         finally:
             bar.close()
+            if cluster is not None:
+                cluster.close()
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     result.outcomes.sort(key=lambda o: order.get(o.unit_id, 0))
@@ -285,6 +296,49 @@ def _run_pool(
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
+
+
+def _open_cluster(
+    scheduler: str, jobs: int | None, params: Path, out_dir: Path, notebooks: Path, spec: ExecutorSpec
+) -> Any:
+    # Imported here: a local run must not import Dask.
+    try:
+        from evalkit.batch.cluster import ClusterRun, check_paths, connect
+    except ImportError as exc:
+        raise EvalkitError(f"--scheduler 需要 Dask（pip install 'evalkit[dask]'）：{exc}") from exc
+
+    client = connect(scheduler, jobs or default_jobs())
+    try:
+        check_paths(client, params, out_dir, notebooks)
+        return ClusterRun(client, spec, notebooks)
+    except BaseException:
+        client.close()
+        raise
+
+
+def _run_cluster(
+    cluster: Any,
+    todo: deque[UnitTask],
+    workers: int,
+    result: RunResult,
+    bar: Any,
+    out_dir: Path,
+    year: str,
+    notebooks: Path,
+    staging: Path,
+    force: bool,
+    started: float,
+) -> None:
+    for outcome in cluster.outcomes(_drain(todo), workers * _IN_FLIGHT):
+        result.outcomes.append(_tick(bar, outcome))
+    result.units_seconds = time.perf_counter() - started
+
+    def render(key: str) -> Path:
+        return cluster.summary(
+            lambda executor: render_summary(out_dir, year, notebooks, staging, executor, key)
+        )
+
+    _summarize(result, out_dir, year, notebooks, force, render)
 
 
 def _stream(pool: ProcessPoolExecutor, tasks: Iterator[UnitTask], window: int) -> Iterator[UnitOutcome]:

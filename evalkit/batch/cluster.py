@@ -1,0 +1,161 @@
+"""``evalkit run --scheduler ADDRESS``: the units of a year on a Dask distributed cluster.
+
+The contract on files: ``parameters/`` and ``outputs/`` lie on a path that every worker sees
+under the same name (a shared mount); the notebooks too. :func:`check_paths` asks every worker
+before any unit is sent, so a worker that cannot see the year's folder stops the run at once,
+with the worker's address and the path in the message, instead of failing unit after unit.
+
+Each worker process keeps one warm kernel, as a local pool worker does: :class:`WarmKernel` is a
+worker plugin that starts the executor when the worker starts (and the executor restarts its
+kernel every K units and after an error). Units run one at a time per worker thread; a unit's own
+failure is an outcome, not an exception, exactly as in a local run, so Dask only retries what
+is lost with a worker (the scheduler re-runs the tasks of a worker that died).
+
+Only imported with ``--scheduler``: a local run does not import Dask.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable, Iterator
+from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from distributed import Client, LocalCluster, WorkerPlugin, get_worker, wait
+
+from evalkit.errors import EvalkitError
+
+if TYPE_CHECKING:
+    from evalkit.batch.executors import Executor, ExecutorSpec
+    from evalkit.batch.runner import UnitOutcome, UnitTask
+
+PLUGIN_NAME = "evalkit-warm-kernel"
+LOCAL = "local"
+# Kernel starts and lost workers: a unit is tried this many more times before it is reported failed.
+RETRIES = 2
+
+
+class ClusterError(EvalkitError):
+    """The cluster cannot run the batch (unreachable, or a worker cannot see the files)."""
+
+
+class WarmKernel(WorkerPlugin):
+    """One executor (one warm kernel) per worker process, started with the worker."""
+
+    name = PLUGIN_NAME
+
+    def __init__(self, spec: ExecutorSpec, cwd: str) -> None:
+        self.spec = spec
+        self.cwd = cwd
+        self.executor: Executor | None = None
+
+    def setup(self, worker: Any) -> None:
+        self.executor = self.spec.create()
+        self.executor.start(Path(self.cwd))
+
+    def teardown(self, worker: Any) -> None:
+        if self.executor is not None:
+            self.executor.close()
+            self.executor = None
+
+
+def connect(address: str, workers: int) -> Client:
+    """A client of the scheduler at ``address``; ``local`` starts a LocalCluster of ``workers``."""
+    try:
+        if address == LOCAL:
+            # Processes, one thread each: every worker keeps its own kernel, as the local pool does.
+            # The dashboard stays on loopback, on a free port.
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address="127.0.0.1:0",
+                host="127.0.0.1",
+            )
+            return Client(cluster, set_as_default=True)
+        return Client(address, timeout="20s", set_as_default=True)
+    except (OSError, TimeoutError) as exc:
+        raise ClusterError(f"无法连接 Dask 调度器 {address}：{exc}") from exc
+
+
+def worker_threads(client: Client) -> int:
+    """Workers × threads: what ``--jobs`` means on a cluster."""
+    return sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()) or 1
+
+
+def _missing(paths: list[str]) -> tuple[str, list[str]]:
+    # Runs on each worker: its host name and the paths it cannot see (or cannot write, for outputs).
+    missing = [p for p in paths if not os.path.isdir(p)]
+    return socket.gethostname(), missing
+
+
+def check_paths(client: Client, parameters: Path, out_dir: Path, notebooks: Path) -> None:
+    """Raise :class:`ClusterError` naming each worker that cannot see the year's folders."""
+    paths = [str(parameters.resolve()), str(out_dir.resolve()), str(notebooks.resolve())]
+    answers: dict[str, tuple[str, list[str]]] = client.run(_missing, paths)
+    names = {addr: info.get("name", addr) for addr, info in client.scheduler_info()["workers"].items()}
+    blind = [
+        f"worker {names.get(addr, addr)}（{addr}，主机 {host}）看不到 {'、'.join(miss)}"
+        for addr, (host, miss) in answers.items()
+        if miss
+    ]
+    if not answers:
+        raise ClusterError("Dask 集群中没有可用的 worker")
+    if blind:
+        raise ClusterError(
+            "以下 worker 无法访问批处理所需的文件夹（参数、输出与笔记本须位于所有 worker 可见的同一路径，"
+            "例如共享挂载）：" + "；".join(blind)
+        )
+
+
+def _unit_on_worker(task: UnitTask) -> UnitOutcome:
+    from evalkit.batch.runner import run_unit
+
+    plugin = get_worker().plugins[PLUGIN_NAME]
+    return run_unit(task, plugin.executor)
+
+
+def _summary_on_worker(render: Callable[[Executor], Path]) -> Path:
+    plugin = get_worker().plugins[PLUGIN_NAME]
+    return render(plugin.executor)
+
+
+class ClusterRun:
+    """The batch's units on a cluster: start the kernels, check the files, stream the outcomes."""
+
+    def __init__(self, client: Client, spec: ExecutorSpec, notebooks: Path) -> None:
+        self.client = client
+        self.slots = worker_threads(client)
+        self.client.register_plugin(WarmKernel(spec, str(notebooks.resolve())), name=PLUGIN_NAME)
+
+    def outcomes(self, tasks: Iterator[UnitTask], window: int) -> Iterator[UnitOutcome]:
+        """Outcomes as units finish, with at most ``window`` submitted and not yet reported."""
+        pending = {self._submit(task) for task in islice(tasks, window)}
+        while pending:
+            done, not_done = wait(list(pending), return_when="FIRST_COMPLETED")
+            pending = set(not_done)
+            for fut in done:
+                yield fut.result()
+                fut.release()
+                task = next(tasks, None)
+                if task is not None:
+                    pending.add(self._submit(task))
+
+    def _submit(self, task: UnitTask) -> Any:
+        # pure=False: two runs of the same unit are two runs, never a cached result.
+        return self.client.submit(
+            _unit_on_worker, task, pure=False, retries=RETRIES, key=f"unit-{task.unit_id}-{id(task)}"
+        )
+
+    def summary(self, render: Callable[[Executor], Path]) -> Path:
+        """Render the year's summary on a worker (it reads every result; the client stays small)."""
+        return self.client.submit(_summary_on_worker, render, pure=False).result()
+
+    def close(self) -> None:
+        """Disconnect; a LocalCluster started by :func:`connect` is stopped too."""
+        cluster = getattr(self.client, "cluster", None)
+        self.client.close()
+        if cluster is not None:
+            cluster.close()

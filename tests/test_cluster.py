@@ -1,0 +1,206 @@
+"""``evalkit run --scheduler``: the batch on a real Dask cluster gives the local run's reports.
+
+A LocalCluster of two worker processes, and a scheduler plus two workers started as separate
+processes on loopback (``dask scheduler`` / ``dask worker``), as a two-machine deployment would
+run them; a worker killed mid-run loses no unit; a worker that cannot see the folder (hidden
+from it in a mount namespace of its own) stops the run at once with a message naming it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("distributed")
+
+from evalkit.batch import plan as batch_plan
+from evalkit.batch.runner import run_batch
+from evalkit.errors import EvalkitError
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+YEAR = "2024"
+UNITS = [
+    "武汉市蔡甸区红十字会",
+    "示例_某区农业农村局_高标准农田建设项目",
+    "示例_某区文化和旅游局_公共文化服务提升项目",
+]
+
+
+@pytest.fixture(autouse=True)
+def fixed_code_fingerprint(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Other work may edit evalkit while these tests run; both runs must hash the same code.
+    monkeypatch.setattr(batch_plan, "code_fingerprint", lambda: "fixed-for-the-cluster-tests")
+
+
+def workspace(dest: Path, units: list[str] = UNITS) -> Path:
+    """A project with a few units of the year (parameters/, notebooks/)."""
+    year = dest / "parameters" / YEAR
+    year.mkdir(parents=True)
+    shutil.copytree(ROOT / "parameters" / "profiles", dest / "parameters" / "profiles")
+    for unit in units:
+        for src in (ROOT / "parameters" / YEAR).glob(f"{unit}.*yaml"):
+            shutil.copy(src, year / src.name)
+    shutil.copytree(
+        ROOT / "notebooks", dest / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints")
+    )
+    return dest
+
+
+def normalized(path: Path) -> str:
+    # The footer's generation date is the only thing allowed to differ between two runs.
+    return re.sub(r"生成于 \d{4}-\d{2}-\d{2}", "生成于 DATE", path.read_text(encoding="utf-8"))
+
+
+def run_in(root: Path, **kwargs: object):
+    return run_batch(
+        year=YEAR,
+        parameters=root / "parameters",
+        outputs=root / "outputs",
+        progress=False,
+        force=True,
+        **kwargs,
+    )
+
+
+def reports(root: Path) -> dict[str, str]:
+    out = root / "outputs" / YEAR
+    return {p.name: normalized(p) for p in sorted(out.glob("*.html"))}
+
+
+def test_local_cluster_gives_the_local_pools_reports(tmp_path: Path) -> None:
+    local = workspace(tmp_path / "local")
+    cluster = workspace(tmp_path / "cluster")
+    pool = run_in(local, jobs=2)
+    dask = run_in(cluster, jobs=2, scheduler="local")
+    assert pool.exit_code == 0 and dask.exit_code == 0
+    assert [o.status for o in dask.outcomes] == ["ok"] * len(UNITS)
+    assert dask.jobs == 2  # workers × threads
+    mine, theirs = reports(cluster), reports(local)
+    assert set(mine) == {f"{u}.html" for u in UNITS} | {"index.html"}
+    assert mine == theirs
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start(args: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        args, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env, start_new_session=True
+    )
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def _wait_for_workers(address: str, n: int, timeout: float = 120) -> None:
+    from distributed import Client
+
+    with Client(address, timeout="30s", set_as_default=False) as client:
+        client.wait_for_workers(n, timeout=timeout)
+
+
+@pytest.fixture()
+def processes(tmp_path: Path) -> Iterator[dict]:
+    """A scheduler on loopback; ``add(prefix=[…])`` starts a worker as a process of its own."""
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    env = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg")
+    dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
+    started: list[subprocess.Popen] = [
+        _start(
+            [*dask, "--host", "127.0.0.1", "--port", str(port), "--dashboard-address", "127.0.0.1:0"],
+            tmp_path / "scheduler.log",
+            env,
+        )
+    ]
+
+    def add(prefix: list[str] = (), name: str = "w") -> subprocess.Popen:
+        worker = [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1"]
+        cmd = [*prefix, *worker, "--name", name, "--dashboard-address", "127.0.0.1:0"]
+        proc = _start(cmd, tmp_path / f"worker-{name}.log", env)
+        started.append(proc)
+        return proc
+
+    try:
+        yield {"address": address, "add": add}
+    finally:
+        for proc in reversed(started):
+            _stop(proc)
+
+
+def test_scheduler_and_workers_as_processes_lose_no_unit_when_a_worker_dies(
+    tmp_path: Path, processes
+) -> None:
+    root = workspace(tmp_path / "ws")
+    first = processes["add"](name="a")
+    processes["add"](name="b")
+    _wait_for_workers(processes["address"], 2)
+
+    # Kill one worker process (and its kernel) while the units run: its units go to the other.
+    def kill_soon() -> None:
+        out = root / "outputs" / YEAR
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not list(out.glob("*.json")):
+            time.sleep(0.2)
+        os.killpg(first.pid, signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_soon, daemon=True)
+    killer.start()
+    result = run_in(root, scheduler=processes["address"])
+    killer.join(timeout=5)
+    assert first.poll() is not None, "the worker was not killed during the run"
+    assert [o.status for o in result.outcomes] == ["ok"] * len(UNITS)
+    out = root / "outputs" / YEAR
+    assert {p.name for p in out.glob("*.html")} == {f"{u}.html" for u in UNITS} | {"index.html"}
+    assert not list(out.glob(".staging-*"))
+
+
+def test_a_worker_that_cannot_see_the_folder_stops_the_run_at_once(tmp_path: Path, processes) -> None:
+    if shutil.which("unshare") is None or os.geteuid() != 0:
+        pytest.skip("needs root and unshare(1) to hide a folder from one worker")
+    root = workspace(tmp_path / "ws")
+    processes["add"](name="sees")
+    # This worker lives in a mount namespace where the workspace is covered by an empty tmpfs.
+    hide = [
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        f'mount -t tmpfs tmpfs "{root}" && exec "$@"',
+        "sh",
+    ]
+    processes["add"](prefix=hide, name="blind")
+    _wait_for_workers(processes["address"], 2)
+    started = time.monotonic()
+    with pytest.raises(EvalkitError) as refused:
+        run_in(root, scheduler=processes["address"])
+    message = str(refused.value)
+    assert "无法访问" in message and str((root / "parameters").resolve()) in message
+    assert "blind" in message or "tcp://" in message  # names the worker
+    assert time.monotonic() - started < 60
+    assert not list((root / "outputs" / YEAR).glob("*.html"))  # no unit was sent
