@@ -361,6 +361,7 @@ class Budget:
     stated_score: float | None = None  # 得分 as written
     rate_basis: str | None = None  # "planned" or "adjusted" where the table says which it uses
     formula_text: str | None = None  # a stated formula, e.g. "预算执行率=预算数/执行数"
+    money_unit: str = ""  # "元" where the table's amounts were in 元 (converted to 万元 here)
     locs: dict[str, Loc] = field(default_factory=dict)  # field name -> where it was read
 
 
@@ -381,6 +382,14 @@ class Indicator:
     self_score: float | None = None  # 得分 where the table gives it
     reason: str = ""  # 偏差原因分析及改进措施
     loc: Loc | None = None
+    # Layouts that split a value over columns (指标性质 | 指标值 | 度量单位) or give two targets:
+    # target_text is the target as scored, composed from them; these keep the cells as written.
+    comparator_text: str = ""  # 指标性质 / 计算符号 as written ("≧", "定量指标")
+    unit_text: str = ""  # 度量单位 / 计量单位 as written
+    target_cell: str = ""  # the target cell as written, where target_text was composed from it
+    initial_target_text: str = ""  # 年初指标值 where an adjusted target (调整指标值) is scored
+    coefficient: float | None = None  # 得分系数 in percent, where the table gives it
+    core: bool | None = None  # 是否核心指标
 
     @property
     def target(self) -> Value:
@@ -410,6 +419,7 @@ class Goal:
     title: str = ""
     indicators: list[Indicator] = field(default_factory=list)
     loc: Loc | None = None
+    points: float | None = None  # points written on the goal row ("年度目标1：（80分）")
 
 
 @dataclass
@@ -447,6 +457,7 @@ class Filing:
     closing: dict[str, str] = field(default_factory=dict)  # 偏差原因分析, 改进措施, 备注
     source: str = ""  # the file it was read from
     source_format: str = ""  # "text", "docx", "xlsx", "yaml"
+    encoding: str = ""  # a text dump's encoding as detected ("utf-8", "gb18030", "utf-16")
     problems: list[Problem] = field(default_factory=list)
 
     @property

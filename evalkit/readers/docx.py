@@ -22,6 +22,8 @@ from pathlib import Path
 
 from evalkit.errors import FilingError
 from evalkit.model import Filing, Loc, Paragraph
+from evalkit.readers.form import build_filing
+from evalkit.readers.grid import Cell, cell_key
 from evalkit.readers.office import (
     CONTINUED,
     Line,
@@ -35,7 +37,6 @@ from evalkit.readers.office import (
     notes_and_narrative,
 )
 from evalkit.readers.safety import check_office_file
-from evalkit.readers.table import Cell, build_filing, cell_key
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"

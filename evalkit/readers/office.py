@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 
 from evalkit.errors import FilingError
 from evalkit.model import Filing, Loc, Paragraph
-from evalkit.readers.table import (
+from evalkit.readers.form import (
     EXPECTED_TABLE,
     IMPORT_GOAL_EMPTY,
     NOT_TABLE,
@@ -24,11 +24,9 @@ from evalkit.readers.table import (
     ROLE_INDICATOR_HEADER,
     ROLE_OTHER,
     ROLE_TITLE,
-    Cell,
-    cell_key,
-    read_number,
     row_role,
 )
+from evalkit.readers.grid import Cell, cell_key, read_number
 
 # The text dump's reader decides where the narrative ends and which lines after the table are
 # notes; sharing its rules is what makes a .docx import equal to its dump's import.

@@ -5,7 +5,7 @@ rows are separated by blank lines, a cell whose text has several lines continues
 the tab, and merged cells appear as empty cells (a tab alone). Word sometimes splits one table row
 over a blank line ("\\t\\n\\t产出指标\\n\\t数量指标", blank, "\\t救护员培训人数\\n\\t1500人\\n\\t1849人"):
 fragments whose widths add up to the width of the header row above are joined again. What the
-rows mean is :mod:`evalkit.readers.table`'s business; this module only knows the dump.
+rows mean is :mod:`evalkit.readers.form`'s business; this module only knows the dump.
 """
 
 from __future__ import annotations
@@ -19,18 +19,17 @@ from pathlib import Path
 
 from evalkit.errors import FilingError
 from evalkit.model import Filing, Loc, Paragraph
-from evalkit.readers.table import (
+from evalkit.readers.form import (
     EXPECTED_TABLE,
     NOT_TABLE,
     ROLE_BLANK,
     ROLE_BUDGET_HEADER,
     ROLE_INDICATOR_HEADER,
     ROLE_OTHER,
-    Cell,
     build_filing,
-    cell_key,
     row_role,
 )
+from evalkit.readers.grid import Cell, cell_key
 
 _BOOKMARK = re.compile(r"\[bookmark:[^\]]*\]")
 _NEWLINE = re.compile(r"\r\n|\r|\n")

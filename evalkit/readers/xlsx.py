@@ -27,6 +27,8 @@ from typing import Any
 
 from evalkit.errors import FilingError
 from evalkit.model import Filing, Loc, Problem
+from evalkit.readers.form import build_filing
+from evalkit.readers.grid import Cell
 from evalkit.readers.office import (
     Line,
     drop_unused_goals,
@@ -36,7 +38,6 @@ from evalkit.readers.office import (
     no_table_error,
 )
 from evalkit.readers.safety import check_office_file
-from evalkit.readers.table import Cell, build_filing
 
 # Problem codes emitted by this reader (family, severity as in the Problem).
 IMPORT_FORMULA_NO_VALUE = "IMPORT_FORMULA_NO_VALUE"  # value / warning: a formula with no cached value

@@ -1,0 +1,1022 @@
+"""The form builder: the rows of a self-evaluation table (自评表) in, a :class:`~evalkit.model.Filing` out.
+
+Each format's reader (text dump, .docx, .xlsx) turns its table into a grid
+(:mod:`evalkit.readers.grid`) and calls :func:`build_filing` with the narrative paragraphs and the
+lines that stand between the narrative and the table (title, 单位名称, 填报日期).
+
+The interpretation is header-driven (RULES §2), not tied to one province's form: rows are
+recognised by what their label cells say (一级指标 … 实际完成值, 预算数 … 执行率, 年度目标n：…,
+总分 / 合计, 偏差大或目标未完成原因分析, 备注), and values are taken by the role of their column in
+the latest header row. Which header text names which role is data: the vocabulary in
+``layouts.yaml`` (:mod:`evalkit.readers.layouts`). What the text around says (year, grade, basis,
+points in labels) is :mod:`evalkit.readers.inference`'s. What can be read around (a short row, an
+unreadable number) becomes a :class:`~evalkit.model.Problem` in ``filing.problems``; only a grid
+without an indicator header at all raises :class:`~evalkit.errors.FilingError`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from evalkit.errors import FilingError
+from evalkit.levels import normalize_levels
+from evalkit.model import (
+    KIND_DEPARTMENT,
+    KIND_PROJECT,
+    Filing,
+    FundRow,
+    Goal,
+    Indicator,
+    Loc,
+    Paragraph,
+    Problem,
+)
+from evalkit.readers import inference
+from evalkit.readers.grid import (
+    Cell,
+    cell_key,
+    distinct,
+    indicator_roles,
+    is_indicator_header,
+    is_number_text,
+    merge_header_rows,
+    one_line,
+    read_number,
+    short,
+)
+from evalkit.readers.layouts import NO_VALUE_ROLES, bare, vocabulary
+from evalkit.values.notation import NUMBER, parse_value
+
+# Problem codes emitted while importing (family, severity).
+IMPORT_ROW_SHORT = "IMPORT_ROW_SHORT"  # structure / warning: a row with fewer cells than its header
+IMPORT_ROW_LONG = "IMPORT_ROW_LONG"  # structure / warning: a row with more cells than its header
+IMPORT_ROW_UNKNOWN = "IMPORT_ROW_UNKNOWN"  # structure / info: a row with text that fits no block
+IMPORT_NUMBER = "IMPORT_NUMBER"  # value / error: a number cell that cannot be read
+IMPORT_HEADER_COLUMN = "IMPORT_HEADER_COLUMN"  # structure / warning: no target or actual column
+IMPORT_NAME_MISSING = "IMPORT_NAME_MISSING"  # structure / warning: an indicator row without 三级指标
+IMPORT_GOAL_EMPTY = "IMPORT_GOAL_EMPTY"  # structure / warning: a goal without indicator rows
+IMPORT_NO_INDICATORS = "IMPORT_NO_INDICATORS"  # structure / error: a header but no indicator rows
+IMPORT_MONEY_UNIT = "IMPORT_MONEY_UNIT"  # value / info: amounts in 元, converted to 万元
+IMPORT_TARGET_ADJUSTED = "IMPORT_TARGET_ADJUSTED"  # value / info: 调整指标值 differs from 年初指标值
+IMPORT_COMPARATOR = "IMPORT_COMPARATOR"  # value / warning: 指标性质 contradicts the target cell
+
+# Roles of a row, as :func:`row_role` sees it from its text alone.
+ROLE_BLANK = "blank"
+ROLE_INDICATOR_HEADER = "indicator_header"
+ROLE_BUDGET_HEADER = "budget_header"
+ROLE_GOAL = "goal"
+ROLE_OVERALL = "overall"  # 年度总体目标
+ROLE_TOTAL = "total"  # 总分 / 合计
+ROLE_CLOSING = "closing"  # 偏差大或目标未完成原因分析 / 改进措施及结果应用方案
+ROLE_NOTES = "notes"  # 备注
+ROLE_TITLE = "title"  # …绩效自评表 / （2024年度）
+ROLE_OTHER = "other"
+
+NOT_TABLE = "未找到绩效自评表"
+EXPECTED_TABLE = (
+    "含指标表头行（如“一级指标、二级指标、三级指标、年初目标值、实际完成值”，"
+    "或“指标名称、指标值、实际完成值”）的绩效自评表"
+)
+
+_SPACE = re.compile(r"\s+")
+_GOAL = re.compile(
+    r"^\s*(?:年度)?\s*(?:绩效)?\s*目标\s*([0-9０-９一二三四五六七八九十]+)\s*[:：]\s*(.*)$", re.S
+)
+_GOAL_LABEL = re.compile(r"^(?:年度)?(?:绩效)?目标[0-9一二三四五六七八九十]+:?$")
+_INLINE_LABELS = (
+    "单位名称",
+    "部门名称",
+    "项目名称",
+    "主管部门",
+    "实施单位",
+    "填报日期",
+    "填表日期",
+    "填报时间",
+    "自评等级",
+    "评价等级",
+    "自评得分",
+    "自评总分",
+)
+_INLINE = re.compile(
+    r"(" + "|".join(_INLINE_LABELS) + r")\s*[:：]\s*(.*?)"
+    r"(?=\s{2,}|\s*(?:" + "|".join(_INLINE_LABELS) + r")\s*[:：]|$)"
+)
+# Fields a key-value cell may still set among indicator rows (a grade beside the 总分 row…).
+_KV_ANYWHERE = {"declared_total", "declared_grade", "filing_date"}
+# Budget columns a horizontal key-value row may carry ("预算数 | 202.98 | 执行数 | 188.44").
+_KV_BUDGET = {
+    "预算数": "planned",
+    "年初预算数": "planned",
+    "年初预算": "planned",
+    "调整数": "adjustment",
+    "全年预算数": "adjusted",
+    "调整后预算数": "adjusted",
+    "执行数": "executed",
+    "全年执行数": "executed",
+    "执行率": "rate",
+    "预算执行率": "rate",
+}
+_MONEY_FIELDS = ("planned", "adjustment", "adjusted", "executed")
+_YUAN = re.compile(r"[（(]\s*元\s*[)）]|单位\s*[:：]\s*元(?!\w)|金额单位\s*[:：]\s*元(?!\w)")
+_YES_NO = {"是": True, "否": False, "√": True, "×": False, "Y": True, "N": False}
+
+
+def _is_budget_header(texts: Sequence[str]) -> bool:
+    if any(is_number_text(t) for t in texts):
+        return False
+    cols = _budget_columns(texts)
+    return "executed" in cols and ("planned" in cols or "adjusted" in cols)
+
+
+def _budget_columns(texts: Sequence[str]) -> dict[str, int]:
+    vocab = vocabulary()
+    cols: dict[str, int] = {}
+    for i, text in enumerate(texts):
+        role = vocab.budget_role(text)
+        if role and role not in cols:
+            cols[role] = i
+    return cols
+
+
+def _closing_key(key: str) -> str | None:
+    """closing[...] key for a closing label cell, or None."""
+    if len(key) > 20:
+        return None
+    if "原因" in key and ("偏差" in key or "未完成" in key or "分析" in key or "问题" in key):
+        return "deviation_analysis"
+    if "改进措施" in key or "结果应用" in key or "整改措施" in key:
+        return "improvement"
+    return None
+
+
+def _is_notes_label(key: str) -> bool:
+    return key.startswith(("备注", "注:", "说明:", "填表说明")) or key == "注"
+
+
+def _goal_title(texts: Sequence[str]) -> str | None:
+    """The goal title when the row starts a goal (年度目标1：…), else None."""
+    cells = distinct(texts)
+    if len(cells) == 1:
+        text = texts[cells[0][0]]
+        m = _GOAL.match(text.strip())
+        return m.group(2).strip() if m else None
+    if len(cells) == 2 and _GOAL_LABEL.match(inference.without_points(cells[0][1])):
+        return texts[cells[1][0]].strip()
+    return None
+
+
+def row_role(texts: Sequence[str]) -> str:
+    """What a row is, from its text alone: one of the ``ROLE_*`` constants.
+
+    Readers use it to reassemble rows their format split (the text dump); :func:`build_filing`
+    refines it with the block the row stands in (a 合计 row of the budget block is budget data).
+    """
+    cells = distinct(texts)
+    if not cells:
+        return ROLE_BLANK
+    if is_indicator_header(texts):
+        return ROLE_INDICATOR_HEADER
+    if _goal_title(texts) is not None:
+        return ROLE_GOAL
+    if _is_budget_header(texts):
+        return ROLE_BUDGET_HEADER
+    first_index, first = cells[0]
+    if _is_notes_label(first):
+        return ROLE_NOTES
+    if first_index <= 1 and _closing_key(first):
+        return ROLE_CLOSING
+    if first_index <= 1 and vocabulary().is_total_label(first):
+        return ROLE_TOTAL
+    if first_index <= 1 and (first.startswith("年度总体目标") or first in ("总体目标", "整体目标")):
+        return ROLE_OVERALL
+    if len(cells) == 1 and ("自评表" in first or inference.YEAR_PAREN.fullmatch(first)):
+        return ROLE_TITLE
+    return ROLE_OTHER
+
+
+def _total_label_index(row: list[Cell]) -> int | None:
+    """The index of a 总分 / 合计 label among a row's first cells (not its last), or None."""
+    vocab = vocabulary()
+    cells = distinct([c.text for c in row])
+    for i, key in cells[:-1][:4]:
+        if vocab.is_total_label(key):
+            return i
+    return None
+
+
+# --- the interpreter --------------------------------------------------------------------------
+
+
+class _Builder:
+    def __init__(self, source: str, source_format: str) -> None:
+        self.filing = Filing(source=source, source_format=source_format)
+        self.source = source
+        self.vocab = vocabulary()
+        self.found: dict[str, tuple[str, Loc]] = {}  # unit field → (text, where)
+        self.titles: list[tuple[str, Loc]] = []
+        self.found_indicator_header = False
+        self.explicit_goals = False
+        # indicator block
+        self.cols: dict[str, int] = {}
+        self.width = 0
+        self.prev_l1 = ""
+        self.prev_l2 = ""
+        self.prev_nature = ""
+        # budget block
+        self.bcols: dict[str, int] = {}
+        self.bwidth = 0
+        self.bheaders: list[str] = []
+        self.blabel_col = 0
+        self.block_label = "预算执行情况"
+        self.total_seen = False
+        self.is_project_block = False
+        self.yuan = False
+        self.header_points: float | None = None
+        # overall goal block
+        self.ocols: dict[str, int] = {}
+        self.owidth = 0
+        self.state: str | None = None
+        self.last_closing: str | None = None
+
+    # problems --------------------------------------------------------------------------------
+
+    def problem(self, code: str, family: str, severity: str, message: str, where: str, loc):
+        self.filing.problems.append(Problem(code, family, severity, message, where, loc))
+
+    def number(self, cell: Cell | None, where: str, expected: str) -> float | None:
+        if cell is None:
+            return None
+        value, ok = read_number(cell.text)
+        if not ok:
+            text = cell.text.strip()
+            self.problem(
+                IMPORT_NUMBER,
+                "value",
+                "error",
+                f"{where}：“{text}”不是可读的数字，应为{expected}；此项按未填写处理",
+                where,
+                cell.loc,
+            )
+        return value
+
+    # unit fields -----------------------------------------------------------------------------
+
+    def remember(self, field: str, text: str, loc: Loc | None) -> None:
+        text = text.strip()
+        if text and field not in self.found:
+            self.found[field] = (text, loc or Loc(self.source))
+
+    def set_budget(self, field: str, value: float | None, loc: Loc) -> None:
+        budget = self.filing.budget
+        if value is None or getattr(budget, field) is not None:
+            return
+        if self.yuan and field in (*_MONEY_FIELDS, "basic", "project"):
+            value = value / 10000
+        setattr(budget, field, value)
+        budget.locs[field] = loc
+
+    def money(self, value: float | None) -> float | None:
+        return value / 10000 if value is not None and self.yuan else value
+
+    # rows ------------------------------------------------------------------------------------
+
+    def row(self, r: int, row: list[Cell]) -> None:
+        texts = [c.text for c in row]
+        role = row_role(texts)
+        if role == ROLE_BLANK:
+            return
+        if role == ROLE_TOTAL and self.state == "budget":
+            role = ROLE_OTHER  # the budget block's 合计 row is budget data
+        if role == ROLE_INDICATOR_HEADER:
+            self.indicator_header(row)
+        elif role == ROLE_GOAL:
+            self.goal(row, _goal_title(texts) or "")
+        elif role == ROLE_BUDGET_HEADER:
+            self.budget_header(row)
+        elif role == ROLE_NOTES:
+            self.closing(row, "notes")
+        elif role == ROLE_CLOSING:
+            self.closing(row, _closing_key(distinct(texts)[0][1]) or "notes")
+        elif role == ROLE_TOTAL:
+            self.total(row)
+        elif role == ROLE_OVERALL:
+            self.overall(row)
+        elif role == ROLE_TITLE:
+            self.titles.append((" ".join(t.strip() for t in texts if t.strip()), row[0].loc))
+            self.inline_labels(texts, row)
+        else:
+            self.other(r, row)
+
+    def other(self, r: int, row: list[Cell]) -> None:
+        texts = [c.text for c in row]
+        if self.state == "indicators" and _total_label_index(row) is not None:
+            self.total(row)
+            return
+        if self.key_values(row):
+            return
+        if self.state == "budget":
+            self.budget_row(row)
+        elif self.state == "overall":
+            self.overall_row(row)
+        elif self.state == "indicators":
+            self.indicator_row(row)
+        elif self.state == "closing" and self.last_closing and len(distinct(texts)) == 1:
+            extra = next(t.strip() for t in texts if t.strip())
+            key = self.last_closing
+            closing = self.filing.closing
+            closing[key] = f"{closing[key]}\n{extra}" if closing.get(key) else extra
+        else:
+            text = " | ".join(t.strip() for t in texts if t.strip())
+            where = f"表格第{r + 1}行"
+            self.problem(
+                IMPORT_ROW_UNKNOWN,
+                "structure",
+                "info",
+                f"{where}不属于自评表的任何部分，已略过：“{short(text)}”",
+                where,
+                row[0].loc,
+            )
+
+    # key-value rows (单位名称 | …) -----------------------------------------------------------
+
+    def key_values(self, row: list[Cell]) -> bool:
+        found = False
+        in_table = self.state == "indicators"
+        for i, cell in enumerate(row):
+            key = bare(cell_key(cell.text))
+            field = self.vocab.unit_field(cell.text)
+            bfield = None if in_table else _KV_BUDGET.get(key)
+            if field is None and bfield is None:
+                continue
+            if field == "ignore":
+                found = True
+                continue
+            if in_table and field not in _KV_ANYWHERE:
+                continue
+            if self.state == "budget" and field in ("basic", "project"):
+                continue  # a 基本支出 row of the budget block: read by its columns
+            value = self.value_after(row, i)
+            if bfield is not None:
+                if value is None or not is_number_text(value.text):
+                    continue
+                label = _SPACE.sub("", cell.text)
+                value_num = self.number(value, label, "数字（万元或百分数）")
+                self.set_budget("stated_rate" if bfield == "rate" else bfield, value_num, value.loc)
+                found = True
+                continue
+            found = True
+            if value is None:
+                continue
+            if field in ("basic", "project"):
+                label = _SPACE.sub("", cell.text)
+                self.set_budget(field, self.number(value, label, "金额（万元），如 179.96"), value.loc)
+            elif field == "declared_total":
+                num = self.number(value, "自评得分", "分数，如 95")
+                if num is not None:
+                    self.remember(field, str(num), value.loc)
+            else:
+                self.remember(field, value.text, value.loc)
+        if not found and not in_table:
+            found = self.inline_labels([c.text for c in row], row)
+        elif not found:
+            # among indicator rows only a cell that starts with 自评等级：… / 自评得分：…
+            first_index = distinct([c.text for c in row])[0][0]
+            text = row[first_index].text.strip()
+            m = _INLINE.match(text)
+            if m and self.vocab.unit_field(m.group(1)) in _KV_ANYWHERE:
+                found = self.inline_text(text, row[first_index].loc)
+        return found
+
+    def value_after(self, row: list[Cell], i: int) -> Cell | None:
+        """The value cell of a label cell: the next non-blank cell that repeats no label."""
+        label = cell_key(row[i].text)
+        for c in row[i + 1 :]:
+            key = cell_key(c.text)
+            if not key or key == label:
+                continue
+            plain = bare(key)
+            if self.vocab.unit_field(c.text) is not None or plain in _KV_BUDGET:
+                return None
+            return c
+        return None
+
+    def inline_labels(self, texts: Sequence[str], row: list[Cell] | None = None) -> bool:
+        found = False
+        for i, text in enumerate(texts):
+            loc = row[i].loc if row else Loc(self.source)
+            found |= self.inline_text(text, loc)
+        return found
+
+    def inline_text(self, text: str, loc: Loc | None) -> bool:
+        found = False
+        for m in _INLINE.finditer(text):
+            label, value = m.group(1), m.group(2).strip()
+            field = self.vocab.unit_field(label)
+            if field is None or field == "ignore" or not value:
+                continue
+            found = True
+            if field == "declared_total":
+                num, ok = read_number(value)
+                if ok and num is not None:
+                    self.remember(field, str(num), loc)
+            else:
+                self.remember(field, value, loc)
+        return found
+
+    # budget block ----------------------------------------------------------------------------
+
+    def budget_header(self, row: list[Cell]) -> None:
+        texts = [c.text for c in row]
+        self.bcols = _budget_columns(texts)
+        self.bwidth = len(row)
+        self.bheaders = [_SPACE.sub("", t) for t in texts]
+        value_cols = [j for role, j in self.bcols.items() if role not in NO_VALUE_ROLES]
+        first_value = min(value_cols) if value_cols else 0
+        self.blabel_col = self.bcols.get("label", max(0, first_value - 1))
+        label_index = next(
+            (i for i, k in distinct(texts) if self.vocab.budget_role(k) in (None, "label")), None
+        )
+        if label_index is not None:
+            label = re.sub(r"[（(]万?元[)）]$", "", _SPACE.sub("", texts[label_index]))
+            self.block_label = inference.without_points(label) or self.block_label
+            self.is_project_block = "项目资金" in label
+        header_text = "".join(texts)
+        if _YUAN.search(header_text):
+            self.yuan = True
+            self.filing.budget.money_unit = "元"
+            self.problem(
+                IMPORT_MONEY_UNIT,
+                "value",
+                "info",
+                f"{self.block_label}的金额单位为元，已换算为万元（÷10000）",
+                self.block_label,
+                row[0].loc,
+            )
+        # points written in the block label or a header: 预算执行情况(10分), 得分（20分*执行率）
+        for text in texts:
+            points = inference.points_in(text)
+            if points is not None:
+                self.header_points = points
+                break
+        self.state = "budget"
+
+    def budget_row(self, row: list[Cell]) -> None:
+        block_key = cell_key(self.block_label)
+        label_index = next(
+            (
+                i
+                for i, c in enumerate(row)
+                if cell_key(c.text)
+                and not read_number(c.text)[1]  # neither a number nor a blank mark (—, /)
+                and not cell_key(c.text).startswith(block_key)  # the block label, merged down
+            ),
+            None,
+        )
+        # Align the row with its header: its label under the label column (a row whose trailing
+        # cells were merged is short at the right), else by the right edge. A label merged across
+        # columns (repeated) ends in the label column.
+        if label_index is not None:
+            while label_index + 1 < len(row) and row[label_index + 1].text == row[label_index].text:
+                label_index += 1
+            offset = self.blabel_col - label_index
+        else:
+            offset = self.bwidth - len(row)
+        label_cell = row[label_index] if label_index is not None else None
+
+        def cell(role: str) -> Cell | None:
+            j = self.bcols.get(role)
+            if j is None or not 0 <= j - offset < len(row):
+                return None
+            return row[j - offset]
+
+        if label_cell is None:
+            label_key, name = "", ""
+        else:
+            name = re.sub(r"^其中\s*[:：]?\s*", "", _SPACE.sub("", label_cell.text))
+            label_key = cell_key(name).rstrip(":")
+        kind = _budget_row_kind(label_key, self.total_seen)
+        unit = "元" if self.yuan else "万元"
+        expected = {
+            "planned": f"金额（{unit}），如 202.98",
+            "adjustment": f"金额（{unit}），如 -14.54",
+            "adjusted": f"金额（{unit}），如 202.98",
+            "executed": f"金额（{unit}），如 188.44",
+            "rate": "百分数，如 92.84 或 92.84%",
+            "max_points": "分值，如 10",
+            "score": "得分，如 9.28",
+        }
+
+        def value(role: str) -> tuple[float | None, Cell | None]:
+            c = cell(role)
+            if c is label_cell:
+                return None, None
+            header = self.bheaders[self.bcols[role]] if role in self.bcols else role
+            row_name = "" if kind == "total" else f" {name}"
+            where = f"{self.block_label}{row_name} {header}"
+            return self.number(c, where, expected[role]), c
+
+        if kind == "total":
+            self.total_seen = True
+            for role, field in (
+                ("planned", "planned"),
+                ("adjustment", "adjustment"),
+                ("adjusted", "adjusted"),
+                ("executed", "executed"),
+                ("rate", "stated_rate"),
+                ("max_points", "max_points"),
+                ("score", "stated_score"),
+            ):
+                num, c = value(role)
+                if c is not None:
+                    self.set_budget(field, num, c.loc)
+            budget = self.filing.budget
+            if budget.max_points is None and self.header_points is not None:
+                budget.max_points = self.header_points
+                budget.locs["max_points"] = row[0].loc
+        elif kind in ("basic", "project"):
+            num, c = value("executed")
+            if num is None:
+                for role in ("planned", "adjusted"):
+                    num, c = value(role)
+                    if num is not None:
+                        break
+            if c is not None:
+                self.set_budget(kind, num, c.loc)
+        else:
+            fund = FundRow(
+                name=name,
+                planned=self.money(value("planned")[0]),
+                adjusted=self.money(value("adjusted")[0]),
+                executed=self.money(value("executed")[0]),
+                loc=label_cell.loc if label_cell else row[0].loc,
+            )
+            self.filing.budget.funds.append(fund)
+
+    # 年度总体目标 -----------------------------------------------------------------------------
+
+    def overall(self, row: list[Cell]) -> None:
+        texts = [c.text for c in row]
+        cells = distinct(texts)[1:]
+        goal_col = next((i for i, k in cells if "预期目标" in k or k == "年度目标" or "设定目标" in k), None)
+        result_col = next((i for i, k in cells if "实际完成" in k or "完成情况" in k), None)
+        self.state = "overall"
+        if goal_col is not None and result_col is not None:
+            self.ocols = {"goal": goal_col, "result": result_col}
+            self.owidth = len(row)
+            return
+        values = [texts[i].strip() for i, _ in cells]
+        self.add_overall(values)
+
+    def overall_row(self, row: list[Cell]) -> None:
+        texts = [c.text for c in row]
+        if self.ocols and len(row) == self.owidth:
+            values = [texts[self.ocols["goal"]].strip(), texts[self.ocols["result"]].strip()]
+        else:
+            values = [texts[i].strip() for i, _ in distinct(texts)]
+        self.add_overall(values)
+
+    def add_overall(self, values: list[str]) -> None:
+        closing = self.filing.closing
+        for key, text in zip(("overall_goal", "overall_result"), values, strict=False):
+            if text:
+                closing[key] = f"{closing[key]}\n{text}" if closing.get(key) else text
+
+    # goals and indicators --------------------------------------------------------------------
+
+    def goal(self, row: list[Cell], title: str) -> None:
+        goals = self.filing.goals
+        self.explicit_goals = True
+        loc = next((c.loc for c in row if c.text.strip()), row[0].loc)
+        label = next((c.text for c in row if c.text.strip()), "")
+        points = inference.points_in(title) if title else inference.points_in(label)
+        title = inference.without_points(title)
+        if goals and not goals[-1].indicators and not goals[-1].title:
+            goals[-1].title, goals[-1].loc = title, loc
+            goals[-1].points = goals[-1].points if points is None else points
+        else:
+            goals.append(Goal(index=len(goals) + 1, title=title, loc=loc, points=points))
+        self.prev_l1 = self.prev_l2 = self.prev_nature = ""
+        self.state = "indicators" if self.cols else "goal"
+
+    def indicator_header(self, row: list[Cell]) -> None:
+        texts = [c.text for c in row]
+        self.cols = indicator_roles(texts)
+        self.cols.pop("ignore", None)
+        self.width = len(row)
+        self.found_indicator_header = True
+        # A header repeated inside a goal (the table going on after a page break) keeps the levels
+        # of the rows above it; a goal row or the first header starts them afresh.
+        if not (self.filing.goals and self.filing.goals[-1].indicators):
+            self.prev_l1 = self.prev_l2 = self.prev_nature = ""
+        self.state = "indicators"
+        if not self.filing.goals:
+            self.filing.goals.append(Goal(index=1, loc=row[0].loc))
+        missing = [
+            name
+            for key, name in (("target", "年初目标值"), ("actual", "实际完成值"))
+            if key not in self.cols and not (key == "target" and "adjusted_target" in self.cols)
+        ]
+        if missing:
+            where = f"目标{self.filing.goals[-1].index} 表头"
+            self.problem(
+                IMPORT_HEADER_COLUMN,
+                "structure",
+                "warning",
+                f"{where}缺少“{'、'.join(missing)}”列，相应内容按未填写处理",
+                where,
+                row[0].loc,
+            )
+
+    def aligned(self, row: list[Cell], where: str, first_loc: Loc) -> list[Cell | None]:
+        """A row's cells by header column: a short row shifted right by its blank leading
+        columns (merged level cells), a long row trimmed; both reported."""
+        n, width = len(row), self.width
+        lead = min(self.cols.values())
+        if n == width:
+            return list(row)
+        if n < width:
+            shift = min(width - n, lead)
+            cells: list[Cell | None] = [None] * shift + list(row) + [None] * (width - n - shift)
+            if width - n > shift:
+                self.problem(
+                    IMPORT_ROW_SHORT,
+                    "structure",
+                    "warning",
+                    f"{where}只有{n}个单元格，表头有{width}列；缺少的单元格按空白处理，请核对该行",
+                    where,
+                    first_loc,
+                )
+            return cells
+        extra = n - width
+        leading_blank = all(not c.text.strip() for c in row[:extra])
+        self.problem(
+            IMPORT_ROW_LONG,
+            "structure",
+            "warning",
+            f"{where}有{n}个单元格，表头只有{width}列；多出的单元格已略过，请核对该行",
+            where,
+            first_loc,
+        )
+        return list(row[extra:]) if leading_blank else list(row[:width])
+
+    def indicator_row(self, row: list[Cell]) -> None:
+        goal = self.filing.goals[-1]
+        r = len(goal.indicators) + 1
+        where = f"目标{goal.index} 第{r}行"
+        first_loc = next((c.loc for c in row if c.text.strip()), row[0].loc)
+        cells = self.aligned(row, where, first_loc)
+
+        def cell(role: str) -> Cell | None:
+            j = self.cols.get(role)
+            return cells[j] if j is not None else None
+
+        def text(role: str) -> str:
+            c = cell(role)
+            return c.text.strip() if c is not None else ""
+
+        l1, l2, name = text("level1"), text("level2"), text("level3")
+        target, actual = text("target"), text("actual")
+        adjusted = text("adjusted_target")
+        nature, unit = text("comparator"), text("unit")
+        if not l1:
+            l1 = self.prev_l1
+            l2 = l2 or self.prev_l2
+        elif not l2 and cell_key(l1) == cell_key(self.prev_l1):
+            l2 = self.prev_l2
+        self.prev_l1, self.prev_l2 = l1, l2
+        # 指标性质 merged down over a block of rows (定量指标 / 定性指标) passes to the rows below
+        if nature and self.vocab.comparator(nature) is None and self.vocab.is_nature_word(nature):
+            self.prev_nature = nature
+        elif not nature:
+            nature = self.prev_nature
+        weight_text, score_text = text("weight"), text("score")
+        if not (name or target or actual or adjusted):
+            return  # a row carrying only level names (or nothing): they pass to the next rows
+        if self.vocab.is_placeholder(name) and not (
+            cell_key(target) or cell_key(actual) or cell_key(adjusted) or weight_text or score_text
+        ):
+            return  # the form's own blank row (……, 指标2)
+        if not name:
+            self.problem(
+                IMPORT_NAME_MISSING,
+                "structure",
+                "warning",
+                f"{where}没有三级指标名称（目标值“{target}”，实际值“{actual}”）",
+                where,
+                first_loc,
+            )
+        level1, level2 = normalize_levels(l1, l2, name)
+        name_cell = cell("level3")
+        loc = name_cell.loc if name_cell is not None and name else first_loc
+        scored = adjusted if cell_key(adjusted) and parse_value(adjusted).kind != "missing" else target
+        initial = target if scored is adjusted else ""
+        if initial and cell_key(initial) != cell_key(adjusted):
+            self.problem(
+                IMPORT_TARGET_ADJUSTED,
+                "value",
+                "info",
+                f"{where}（{one_line(name)}）指标值由年初“{initial}”调整为“{adjusted}”，按调整后指标值计分",
+                where,
+                loc,
+            )
+        target_text = self.compose_target(scored, nature, unit, where, loc)
+        coefficient = None
+        if cell("coefficient") is not None:
+            coefficient = self.number(cell("coefficient"), f"{where} 得分系数", "百分数，如 100%")
+        core = _YES_NO.get(cell_key(text("core"))) if cell("core") is not None else None
+        goal.indicators.append(
+            Indicator(
+                goal=goal.index,
+                row=r,
+                name=one_line(name),
+                level1=level1,
+                level2=level2,
+                level1_raw=l1,
+                level2_raw=l2,
+                target_text=target_text,
+                actual_text=actual,
+                weight=self.number(cell("weight"), f"{where} 分值", "分值数字，如 10"),
+                self_score=self.number(cell("score"), f"{where} 得分", "得分数字，如 9.5"),
+                reason=text("reason"),
+                loc=loc,
+                comparator_text=text("comparator"),
+                unit_text=unit,
+                target_cell=scored if target_text != scored else "",
+                initial_target_text=initial,
+                coefficient=coefficient,
+                core=core,
+            )
+        )
+
+    def compose_target(self, target: str, nature: str, unit: str, where: str, loc: Loc) -> str:
+        """The target as scored, from a layout that splits it over columns: 指标性质 ``≥`` +
+        指标值 ``95`` + 度量单位 ``%`` → ``≥95%``. A target cell that states its own comparator
+        or unit keeps them; a 指标性质 that contradicts the cell's comparator is reported."""
+        if not cell_key(target):
+            return target
+        value = parse_value(target)
+        if value.kind != NUMBER:
+            return target
+        comparator = self.vocab.comparator(nature) if nature else None
+        out = target
+        if comparator is not None and value.comparator is None:
+            out = {">=": "≥", "<=": "≤"}.get(comparator, comparator) + out
+        elif comparator is not None and value.comparator not in (None, comparator):
+            self.problem(
+                IMPORT_COMPARATOR,
+                "value",
+                "warning",
+                f"{where}指标性质为“{nature}”，指标值却写作“{target}”；按指标值的写法计分",
+                where,
+                loc,
+            )
+        if unit and not value.unit and not self.vocab.is_nature_word(unit):
+            out = out + unit
+        return out
+
+    def total(self, row: list[Cell]) -> None:
+        """A 总分 / 合计 row: the declared total from its 得分 column, never from its 分值 /
+        权重 column (the weights' total); a grade beside it is the declared grade."""
+        cells: list[Cell | None]
+        if self.width and len(row) < self.width:
+            cells = [None] * (self.width - len(row)) + list(row)  # merged label cells: right-aligned
+        elif self.width and len(row) > self.width:
+            cells = list(row[: self.width])
+        else:
+            cells = list(row)
+        score_col = self.cols.get("score")
+        weight_col = self.cols.get("weight")
+
+        def at(col: int | None) -> Cell | None:
+            if col is None or col >= len(cells):
+                return None
+            return cells[col]
+
+        weight_cell, score_cell = at(weight_col), at(score_col)
+        value_cell: Cell | None = None
+        if score_cell is not None and is_number_text(score_cell.text) and score_cell is not weight_cell:
+            value_cell = score_cell
+            weight, _ = read_number(weight_cell.text) if weight_cell is not None else (None, True)
+            budget_points = self.filing.budget.max_points
+            if weight is not None and abs(weight - 100) > 0.01 and budget_points:
+                value_cell = None  # a 合计 of the indicator rows alone (分值 90): a subtotal
+        elif score_col is None and weight_col is None:
+            numbers = [c for c in row[1:] if is_number_text(c.text)]
+            if numbers:
+                value_cell = numbers[-1]
+        if value_cell is not None:
+            num = self.number(value_cell, "总分", "总分数字，如 95")
+            if num is not None:
+                self.remember("declared_total", str(num), value_cell.loc)
+        for c in row:
+            grade = inference.grade_word(c.text)
+            if grade:
+                self.remember("declared_grade", grade, c.loc)
+        self.key_values(row)
+        self.state = "end"
+
+    # closing rows ----------------------------------------------------------------------------
+
+    def closing(self, row: list[Cell], key: str) -> None:
+        texts = [c.text for c in row]
+        cells = distinct(texts)
+        first_index = cells[0][0]
+        label = texts[first_index].strip()
+        parts: list[str] = []
+        m = re.match(r"^\s*(?:备注|注|说明|填表说明)\s*[:：]\s*(.*)$", label, re.S)
+        if key == "notes" and m:
+            parts.append(m.group(1).strip())
+        parts += [texts[i].strip() for i, _ in cells[1:]]
+        text = "\n".join(p for p in parts if p)
+        closing = self.filing.closing
+        closing[key] = (
+            f"{closing[key]}\n{text}" if closing.get(key) and text else (text or closing.get(key, ""))
+        )
+        self.last_closing = key
+        self.state = "closing"
+
+    # the whole filing ------------------------------------------------------------------------
+
+    def finish(
+        self, paragraphs: list[Paragraph], preamble: Sequence[str | Paragraph], rows: list[list[Cell]]
+    ) -> Filing:
+        filing = self.filing
+        filing.narrative = list(paragraphs)
+        pre = [
+            (p.text, p.loc or Loc(self.source)) if isinstance(p, Paragraph) else (str(p), Loc(self.source))
+            for p in preamble
+        ]
+        titles = [(t.strip(), loc) for t, loc in pre if not self.inline_text(t, loc) and t.strip()]
+        self.titles[:0] = titles
+        self.finish_goals()
+        self.finish_unit(paragraphs)
+        self.finish_budget(paragraphs, pre, rows)
+        return filing
+
+    def finish_goals(self) -> None:
+        filing = self.filing
+        goals = filing.goals
+        if not filing.indicators:
+            self.problem(
+                IMPORT_NO_INDICATORS,
+                "structure",
+                "error",
+                "自评表有指标表头，但没有读到任何指标行",
+                "绩效指标",
+                goals[0].loc if goals else None,
+            )
+        else:
+            for goal in goals:
+                if not goal.indicators:
+                    where = f"目标{goal.index}"
+                    self.problem(
+                        IMPORT_GOAL_EMPTY,
+                        "structure",
+                        "warning",
+                        f"{where}（{goal.title or '无标题'}）下没有指标行",
+                        where,
+                        goal.loc,
+                    )
+        overall = filing.closing.get("overall_goal")
+        if overall and not self.explicit_goals and len(goals) == 1 and not goals[0].title:
+            goals[0].title = overall
+
+    def finish_unit(self, paragraphs: list[Paragraph]) -> None:
+        unit = self.filing.unit
+        found = self.found
+        # the title: kind and year
+        kind_loc: Loc | None = None
+        title_text = "".join(cell_key(t) for t, _ in self.titles)
+        for text, loc in self.titles:
+            key = cell_key(text)
+            if "项目支出" in key and "自评表" in title_text:
+                unit.kind, kind_loc = KIND_PROJECT, loc
+                break
+            if "部门整体" in key or ("部门" in key and "自评表" in key and "项目" not in key):
+                unit.kind, kind_loc = KIND_DEPARTMENT, loc
+                break
+        else:
+            if "project_name" in found:
+                unit.kind, kind_loc = KIND_PROJECT, found["project_name"][1]
+            elif self.is_project_block:
+                unit.kind = KIND_PROJECT
+        if kind_loc is not None:
+            unit.locs["kind"] = kind_loc
+        # name
+        if unit.kind == KIND_PROJECT and "project_name" in found:
+            name = found["project_name"]
+            if "name" in found and "implementer" not in found:
+                found["implementer"] = found["name"]
+        else:
+            name = found.get("name") or found.get("project_name")
+        if name:
+            unit.name, unit.locs["name"] = one_line(name[0]), name[1]
+        for field in ("department", "implementer", "filing_date"):
+            if field in found:
+                text, loc = found[field]
+                setattr(unit, field, one_line(text))
+                unit.locs[field] = loc
+        if "filing_date" not in found:
+            for p in paragraphs:
+                m = re.search(r"(?:填报|填表)(?:日期|时间)\s*[:：]\s*(\S+)", p.text)
+                if m:
+                    unit.filing_date, unit.locs["filing_date"] = m.group(1), p.loc or Loc()
+                    break
+        # year: the title, a 年度 field, the report's opening
+        year = inference.year_of(self.titles)
+        if year is None and "year" in found:
+            text, loc = found["year"]
+            value = inference.year_in_field(text)
+            year = (value, loc) if value else None
+        if year is None:
+            year = inference.year_in_narrative((p.text, p.loc or Loc(self.source)) for p in paragraphs[:5])
+        if year:
+            unit.year, unit.locs["year"] = year
+        # declared total and grade: the table first, then the narrative
+        if "declared_total" in found:
+            text, loc = found["declared_total"]
+            unit.declared_total, unit.locs["declared_total"] = float(text), loc
+        if "declared_grade" in found:
+            text, loc = found["declared_grade"]
+            unit.declared_grade = inference.grade_word(text) or text.strip()
+            unit.locs["declared_grade"] = loc
+        for p in paragraphs:
+            if unit.declared_grade is None and (grade := inference.declared_grade_in(p.text)):
+                unit.declared_grade = grade
+                unit.locs["declared_grade"] = p.loc or Loc(self.source)
+            if unit.declared_total is None and (total := inference.declared_total_in(p.text)) is not None:
+                unit.declared_total = total
+                unit.locs["declared_total"] = p.loc or Loc(self.source)
+
+    def finish_budget(
+        self,
+        paragraphs: list[Paragraph],
+        pre: list[tuple[str, Loc]],
+        rows: list[list[Cell]],
+    ) -> None:
+        budget = self.filing.budget
+        cells = [(c.text, c.loc) for row in rows for c in row]
+        narrative = [(p.text, p.loc or Loc(self.source)) for p in paragraphs]
+        for text, loc in narrative + pre + cells:
+            formula = inference.formula_in(text)
+            if formula:
+                budget.formula_text = formula
+                budget.locs["formula_text"] = loc
+                break
+        for text, loc in narrative:
+            adjustment, adjusted = inference.narrative_adjustment(text)
+            if budget.adjustment is None and adjustment is not None:
+                budget.adjustment = adjustment
+                budget.locs["adjustment"] = loc
+            if budget.adjusted is None and adjusted is not None:
+                budget.adjusted = adjusted
+                budget.locs["adjusted"] = loc
+        closing_first = [(c.text, c.loc) for row in rows for c in row if _is_notes_label(cell_key(c.text))]
+        for text, loc in closing_first + cells + pre + narrative:
+            basis = inference.basis_in(text)
+            if basis:
+                budget.rate_basis = basis
+                budget.locs["rate_basis"] = loc
+                return
+        basis = inference.basis_of_headers(self.bheaders, self.bcols.get("rate")) if self.bheaders else None
+        if basis:
+            budget.rate_basis = basis
+
+
+def _budget_row_kind(label: str, total_seen: bool) -> str:
+    if label.startswith("基本支出"):
+        return "basic"
+    if label.startswith("项目支出"):
+        return "project"
+    if any(w in label for w in ("财政拨款", "结转", "结余", "其他资金", "其他", "财政资金", "单位资金")):
+        return "fund"
+    if any(w in label for w in ("总额", "合计", "总计", "小计", "总支出")):
+        return "total"
+    if any(w in label for w in ("拨款", "资金", "专户")):
+        return "fund"
+    return "fund" if total_seen else "total"
+
+
+def build_filing(
+    rows: list[list[Cell]],
+    paragraphs: list[Paragraph],
+    source: str,
+    source_format: str,
+    preamble: Sequence[str | Paragraph] = (),
+) -> Filing:
+    """Interpret a self-evaluation table and its narrative as a :class:`~evalkit.model.Filing`.
+
+    ``rows`` is the table as a grid of :class:`~evalkit.readers.grid.Cell` (merged cells blank or
+    repeated); ``paragraphs`` the narrative report; ``preamble`` the lines between the narrative and
+    the table (title, "单位名称：…  填报日期：…"), as text or as paragraphs that carry their place.
+    Raises :class:`~evalkit.errors.FilingError` when the grid has no indicator header row; anything
+    else that cannot be read becomes a :class:`~evalkit.model.Problem` in ``filing.problems``.
+    """
+    builder = _Builder(str(source), source_format)
+    for r, row in enumerate(merge_header_rows(rows)):
+        if row:
+            builder.row(r, row)
+    if not builder.found_indicator_header:
+        raise FilingError(str(source), NOT_TABLE, expected=EXPECTED_TABLE)
+    return builder.finish(paragraphs, preamble, rows)
