@@ -384,7 +384,7 @@ class Indicator:
     loc: Loc | None = None
     # Layouts that split a value over columns (指标性质 | 指标值 | 度量单位) or give two targets:
     # target_text is the target as scored, composed from them; these keep the cells as written.
-    comparator_text: str = ""  # 指标性质 / 计算符号 as written ("≧", "定量指标")
+    comparator_text: str = ""  # 指标性质 / 计算符号 as written ("≧"; 定量指标 merged down: inherited)
     unit_text: str = ""  # 度量单位 / 计量单位 as written
     target_cell: str = ""  # the target cell as written, where target_text was composed from it
     initial_target_text: str = ""  # 年初指标值 where an adjusted target (调整指标值) is scored

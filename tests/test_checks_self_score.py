@@ -64,17 +64,50 @@ def _declared_only(total: float | None, grade: str) -> Case:
     return case
 
 
+# No 分值 column, self-scores given: base() allocates 产出 50/3 each, 效益 30, 满意度 10.
+def _unweighted(selfs: list[float]) -> Case:
+    def case() -> object:
+        f = base()
+        for row, own in zip(f.goals[0].indicators, selfs, strict=True):
+            row.self_score = own
+        return f
+
+    case.__name__ = "unweighted-" + "-".join(f"{x:g}" for x in selfs)
+    return case
+
+
+_ALLOCATED_RIGHT = [50 / 3, 50 / 3, 50 / 3, 30.0, 10.0]
+
+
+def _unweighted_inflated() -> object:
+    f = _unweighted(_ALLOCATED_RIGHT)()
+    f.goals[0].indicators[0].actual_text = "30场"  # 16.67 × 30/40 = 12.5, self-scored 16.67
+    return f
+
+
+def _unweighted_above_allocated() -> object:
+    return _unweighted([50 / 3, 50 / 3, 50 / 3, 30.0, 15.0])()  # 满意度 allocated 10, self 15
+
+
 FIRES: dict[str, list[Case]] = {
-    "S101": [_row_inflated, _row_understated, _qualitative(9.0 * 3)],
-    "S102": [_above_weight],
+    "S101": [_row_inflated, _row_understated, _qualitative(9.0 * 3), _unweighted_inflated],
+    "S102": [_above_weight, _unweighted_above_allocated],
     "S103": [_total_not_sum],
     "S104": [_grade_off],
     "S105": [_inflated_total, _declared_only(95.0, "优")],
     "S106": [_declared_only(None, "优"), _declared_only(95.0, "优")],
 }
 QUIET: dict[str, list[Case]] = {
-    "S101": [base, weighted, _qualitative(21.0), _qualitative(24.0), _above_weight],
-    "S102": [base, weighted],
+    "S101": [
+        base,
+        weighted,
+        _qualitative(21.0),
+        _qualitative(24.0),
+        _above_weight,
+        _unweighted(_ALLOCATED_RIGHT),
+        _unweighted_above_allocated,
+    ],
+    "S102": [base, weighted, _unweighted(_ALLOCATED_RIGHT), _unweighted_inflated],
     "S103": [base, weighted, lambda: weighted(total=99.5)],
     "S104": [base, weighted, lambda: weighted(selfs=[20.0, 20.0, 10.0, 20.0, 10.0], total=89.5, grade="良")],
     "S105": [base, weighted, _declared_only(81.0, "良")],
@@ -110,3 +143,10 @@ def test_no_row_checks_without_self_scores() -> None:
     f = base()
     f.goals[0].indicators.append(ind("新增馆藏", "≥5000册", "4000册"))
     assert run("S101", f) == [] and run("S102", f) == []
+
+
+def test_unweighted_self_score_names_the_allocated_weight() -> None:
+    (finding,) = run("S101", _unweighted_inflated())
+    assert "表中未列分值，按分配分值16.67" in finding.message and "应得12.5" in finding.message
+    (above,) = run("S102", _unweighted_above_allocated())
+    assert "超过按评分方案分配的分值10分" in above.message

@@ -9,7 +9,9 @@ import pytest
 from evalkit.errors import FilingError
 from evalkit.levels import STANDARD_LEVEL1, STANDARD_LEVEL2, normalize_levels
 from evalkit.model import Loc, Paragraph
-from evalkit.readers.table import Cell, build_filing, read_number
+from evalkit.pipeline import review
+from evalkit.readers.form import build_filing
+from evalkit.readers.grid import Cell, read_number
 from evalkit.readers.text import read_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,6 +117,57 @@ def test_seed_in_gb18030_with_crlf_reads_the_same(seed, tmp_path: Path) -> None:
     assert again.budget.planned == 202.98 and again.unit.filing_date == "2024.4.15"
     bom = read_text(_write(tmp_path, "bom.txt", "\ufeff" + SEED.read_text(encoding="utf-8")))
     assert bom.unit.name == "武汉市蔡甸区红十字会" and len(bom.indicators) == 16
+
+
+@pytest.mark.parametrize(
+    ("codec", "newline", "encoding", "label"),
+    [
+        ("gb18030", "\r\n", "gb18030", "GB18030，换行符为CRLF"),
+        ("gbk", "\n", "gb18030", "GB18030"),
+        ("utf-16", "\r\n", "utf-16", "UTF-16（带BOM），换行符为CRLF"),
+        ("utf-8-sig", "\r", "utf-8-sig", "UTF-8（带BOM），换行符为CR"),
+        ("utf-8", "\r\n", "utf-8", "UTF-8，换行符为CRLF"),
+    ],
+)
+def test_encodings_are_detected_and_reported(
+    seed, tmp_path: Path, codec: str, newline: str, encoding: str, label: str
+) -> None:
+    text = SEED.read_text(encoding="utf-8").replace("\n", newline)
+    # the name says nothing: the bytes decide
+    again = read_text(_write(tmp_path, "dump.txt", text, codec))
+    assert again.encoding == encoding
+    assert [(i.name, i.target_text, i.actual_text) for i in again.indicators] == [
+        (i.name, i.target_text, i.actual_text) for i in seed.indicators
+    ]
+    [info] = [p for p in again.problems if p.code == "IMPORT_ENCODING"]
+    assert info.severity == "info" and label in info.message
+    assert review(again).total == 99.28
+
+
+def test_utf8_with_lf_reports_no_encoding(seed) -> None:
+    assert seed.encoding == "utf-8"
+    assert not [p for p in seed.problems if p.code == "IMPORT_ENCODING"]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "says"),
+    [
+        (
+            "sjis.txt",
+            "予算の執行率は九十五パーセントです。これは日本語の文書です。".encode("shift_jis") * 20,
+            "cp932",
+        ),
+        ("latin.txt", ("Budget exécuté à 95 %, café déjà réglé. " * 30).encode("latin-1"), "不是支持的编码"),
+        ("utf32.txt", "\t单位名称\n\t示例\n".encode("utf-32"), "UTF-32"),
+    ],
+)
+def test_unsupported_encoding_gets_a_clear_message(tmp_path: Path, name: str, data: bytes, says: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(FilingError, match=says) as info:
+        read_text(path)
+    message = str(info.value)
+    assert name in message and "GB18030" in message and "UTF-8" in message
 
 
 # --- the project layout -----------------------------------------------------------------------

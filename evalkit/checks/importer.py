@@ -123,13 +123,55 @@ SHEETS = _importer(
     "The other table may be the one meant for review (a newer version, another project).",
     "Sheets `自评表` and `自评表（修改）` both with an indicator header.",
 )
+MONEY_UNIT = _importer(
+    "IMPORT_MONEY_UNIT",
+    "value",
+    "info",
+    "预算金额单位不是万元",
+    "Emitted by the importer: the budget block states its amounts in another unit (（元）, 单位：元); "
+    "they are converted to 万元, the unit the review shows.",
+    "An amount read in the wrong unit is off by 10 000; the reviewer should see which unit was taken.",
+    "A Yunnan table headed `项目资金（元）` with `387664.62` in 全年预算数: read as 38.77 万元.",
+)
+TARGET_ADJUSTED = _importer(
+    "IMPORT_TARGET_ADJUSTED",
+    "value",
+    "info",
+    "指标值经过调整",
+    "Emitted by the importer: a table with 年初指标值 and 调整指标值 (Chongqing department tables) "
+    "gives an adjusted target different from the initial one; the adjusted target is scored.",
+    "A target lowered during the year makes the result look better; the change should be visible.",
+    "`公益演出场次 | 年初指标值 40场 | 调整指标值 30场 | 全年完成值 30场`.",
+)
+COMPARATOR = _importer(
+    "IMPORT_COMPARATOR",
+    "value",
+    "warning",
+    "指标性质与指标值写法矛盾",
+    "Emitted by the importer: the 指标性质 / 计算符号 column states one comparator and the target "
+    "cell another; the target cell's own comparator is scored.",
+    "Whether the row is scored as positive or reverse depends on which of the two is meant.",
+    "指标性质 `≤` beside the target `≥90%`.",
+)
+ENCODING = _importer(
+    "IMPORT_ENCODING",
+    "structure",
+    "info",
+    "文本文件的编码或换行符",
+    "Emitted by the text-dump importer: the file is not UTF-8 with LF line endings; its encoding "
+    "(GB18030/GBK, UTF-16 or UTF-8 with a BOM) and line endings (CRLF, CR) were detected from its "
+    "bytes and it was read in them.",
+    "A dump read in the wrong encoding garbles every name; saying which one was used lets a "
+    "reviewer check it.",
+    "A dump saved by Windows Notepad as ANSI (GBK) with CRLF line endings.",
+)
 NO_INDICATORS = _importer(
     "IMPORT_NO_INDICATORS",
     "structure",
     "error",
     "自评表没有指标行",
-    "Emitted by the importer: the table has an indicator header but no indicator rows, so nothing "
-    "can be scored.",
+    "Emitted by the importer: the table has an indicator header but no indicator rows, or only its "
+    "budget block, so no indicator can be scored (the budget part is still reviewed).",
     "Only the budget block counts, and the total says nothing about performance.",
     "A table published with its indicator header and no rows under it.",
 )

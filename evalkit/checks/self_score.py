@@ -1,6 +1,9 @@
 """Self-score checks (RULES §5.3): the unit's own scores against the rules.
 
-Row checks need a table with 分值 and 得分 columns; the total and grade checks need a declared total
+Row checks need a table with 得分 (self-score) column. Where the table gives 分值 the rule score is
+on that weight; where it gives self-scores but no 分值, each self-score is compared with the rule
+score on the weight the profile allocates (RULES §4.2), and a self-score above that allocated
+weight is reported. The total and grade checks need a declared total
 or grade (in the table's 总分 row or the report's "自评得分…分，等级为优"). Differences at or below
 ``profile.tolerance`` (0.01) are equal. A qualitative or late-deadline row may score anywhere in its
 tier (e.g. 80–100 % of the weight when achieved): only a self-score outside the tier is reported.
@@ -50,9 +53,12 @@ def row_score(chk: Check, ctx: Context) -> Iterator[Finding]:
             continue
         expected = fmt(high) if low == high else f"{fmt(low)}～{fmt(high)}"
         higher = own > high
+        weight = (
+            f"分值{fmt(s.weight)}" if ind.weight is not None else f"表中未列分值，按分配分值{fmt(s.weight)}"
+        )
         yield chk.finding(
             f"自评得分{fmt(own)}分，按{RULE_LABELS[s.rule]}规则应得{expected}分"
-            f"（分值{fmt(s.weight)}，目标值{ind.target_text}，实际完成值{ind.actual_text}），"
+            f"（{weight}，目标值{ind.target_text}，实际完成值{ind.actual_text}），"
             + ("自评偏高" if higher else "自评偏低"),
             where_row(ind),
             ind.loc,
@@ -63,17 +69,23 @@ def row_score(chk: Check, ctx: Context) -> Iterator[Finding]:
 
 @check("S102", "self_score", "error", "指标得分超过分值")
 def above_weight(chk: Check, ctx: Context) -> Iterator[Finding]:
-    """A row's self-score is above its weight (得分不能大于分值)."""
+    """A row's self-score is above its weight (得分不能大于分值); where the table gives no 分值,
+    above the weight the profile allocates to the row."""
     tol = ctx.profile.tolerance
     for s in _self_scored(ctx):
         ind = s.indicator
-        if ind.self_score is not None and ind.weight is not None and ind.self_score > ind.weight + tol:
-            yield chk.finding(
-                f"自评得分{fmt(ind.self_score)}分超过分值{fmt(ind.weight)}分",
-                where_row(ind),
-                ind.loc,
-                place_row(ind),
+        if ind.self_score is None or ind.self_score <= s.weight + tol:
+            continue
+        if ind.weight is None and ctx.filing.has_weights:
+            continue  # a blank 分值 among given ones: no allocated weight to compare with
+        if ind.weight is not None:
+            message = f"自评得分{fmt(ind.self_score)}分超过分值{fmt(ind.weight)}分"
+        else:
+            message = (
+                f"自评得分{fmt(ind.self_score)}分超过按评分方案分配的分值{fmt(s.weight)}分"
+                f"（表中未列分值，{ind.level1 or '该级'}权重按指标数平均分配）"
             )
+        yield chk.finding(message, where_row(ind), ind.loc, place_row(ind))
 
 
 def _total_finding(chk: Check, ctx: Context, message: str, field: str) -> Finding:

@@ -28,6 +28,7 @@ from evalkit.readers.office import (
     CONTINUED,
     Line,
     drop_unused_goals,
+    has_budget_header,
     has_indicator_header,
     is_short_line,
     leading_lines,
@@ -252,6 +253,8 @@ def _table_rows(tbl, t: int, file: str) -> list[list[Cell]]:
 def _interpret(items: list[_Para | _Table], file: str) -> Filing:
     tables = [k for k, item in enumerate(items) if isinstance(item, _Table)]
     header = next((k for k in tables if has_indicator_header(items[k].rows)), None)
+    if header is None:  # a table with only its budget block
+        header = next((k for k in tables if has_budget_header(items[k].rows)), None)
     if header is None:
         raise no_table_error(file, [(f"表格{items[k].index}", items[k].rows) for k in tables])
     start, end = _table_span(items, header)

@@ -46,6 +46,7 @@ from evalkit.readers.grid import (
     short,
 )
 from evalkit.readers.layouts import NO_VALUE_ROLES, bare, vocabulary
+from evalkit.values import quantity
 from evalkit.values.notation import NUMBER, parse_value
 
 # Problem codes emitted while importing (family, severity).
@@ -118,7 +119,6 @@ _KV_BUDGET = {
     "预算执行率": "rate",
 }
 _MONEY_FIELDS = ("planned", "adjustment", "adjusted", "executed")
-_YUAN = re.compile(r"[（(]\s*元\s*[)）]|单位\s*[:：]\s*元(?!\w)|金额单位\s*[:：]\s*元(?!\w)")
 _YES_NO = {"是": True, "否": False, "√": True, "×": False, "Y": True, "N": False}
 
 
@@ -231,7 +231,7 @@ class _Builder:
         self.block_label = "预算执行情况"
         self.total_seen = False
         self.is_project_block = False
-        self.yuan = False
+        self.money_unit = "万元"  # the budget block's money unit, from its header or the preamble
         self.header_points: float | None = None
         # overall goal block
         self.ocols: dict[str, int] = {}
@@ -267,17 +267,29 @@ class _Builder:
         if text and field not in self.found:
             self.found[field] = (text, loc or Loc(self.source))
 
+    def amount(self, cell: Cell | None, where: str) -> float | None:
+        """An amount cell in 万元, whatever the table's money unit ("150万", 元 tables)."""
+        if cell is None:
+            return None
+        value, why = quantity.read_amount(cell.text, unit=self.money_unit)
+        if why:
+            example = "387664.62" if self.money_unit == "元" else "202.98"
+            self.problem(
+                IMPORT_NUMBER,
+                "value",
+                "error",
+                f"{where}：{why}（本表金额单位为{self.money_unit}，如 {example}）；此项按未填写处理",
+                where,
+                cell.loc,
+            )
+        return value
+
     def set_budget(self, field: str, value: float | None, loc: Loc) -> None:
         budget = self.filing.budget
         if value is None or getattr(budget, field) is not None:
             return
-        if self.yuan and field in (*_MONEY_FIELDS, "basic", "project"):
-            value = value / 10000
         setattr(budget, field, value)
         budget.locs[field] = loc
-
-    def money(self, value: float | None) -> float | None:
-        return value / 10000 if value is not None and self.yuan else value
 
     # rows ------------------------------------------------------------------------------------
 
@@ -361,7 +373,10 @@ class _Builder:
                 if value is None or not is_number_text(value.text):
                     continue
                 label = _SPACE.sub("", cell.text)
-                value_num = self.number(value, label, "数字（万元或百分数）")
+                if bfield == "rate":
+                    value_num = self.number(value, label, "百分数，如 92.84%")
+                else:
+                    value_num = self.amount(value, label)
                 self.set_budget("stated_rate" if bfield == "rate" else bfield, value_num, value.loc)
                 found = True
                 continue
@@ -370,7 +385,7 @@ class _Builder:
                 continue
             if field in ("basic", "project"):
                 label = _SPACE.sub("", cell.text)
-                self.set_budget(field, self.number(value, label, "金额（万元），如 179.96"), value.loc)
+                self.set_budget(field, self.amount(value, label), value.loc)
             elif field == "declared_total":
                 num = self.number(value, "自评得分", "分数，如 95")
                 if num is not None:
@@ -441,15 +456,15 @@ class _Builder:
             label = re.sub(r"[（(]万?元[)）]$", "", _SPACE.sub("", texts[label_index]))
             self.block_label = inference.without_points(label) or self.block_label
             self.is_project_block = "项目资金" in label
-        header_text = "".join(texts)
-        if _YUAN.search(header_text):
-            self.yuan = True
-            self.filing.budget.money_unit = "元"
+        unit = next((u for t in texts if (u := quantity.money_unit_of(t))), None) or self.money_unit
+        self.money_unit = unit
+        if unit != "万元":
+            self.filing.budget.money_unit = unit
             self.problem(
                 IMPORT_MONEY_UNIT,
                 "value",
                 "info",
-                f"{self.block_label}的金额单位为元，已换算为万元（÷10000）",
+                f"{self.block_label}的金额单位为{unit}，已换算为万元",
                 self.block_label,
                 row[0].loc,
             )
@@ -496,12 +511,7 @@ class _Builder:
             name = re.sub(r"^其中\s*[:：]?\s*", "", _SPACE.sub("", label_cell.text))
             label_key = cell_key(name).rstrip(":")
         kind = _budget_row_kind(label_key, self.total_seen)
-        unit = "元" if self.yuan else "万元"
         expected = {
-            "planned": f"金额（{unit}），如 202.98",
-            "adjustment": f"金额（{unit}），如 -14.54",
-            "adjusted": f"金额（{unit}），如 202.98",
-            "executed": f"金额（{unit}），如 188.44",
             "rate": "百分数，如 92.84 或 92.84%",
             "max_points": "分值，如 10",
             "score": "得分，如 9.28",
@@ -514,6 +524,8 @@ class _Builder:
             header = self.bheaders[self.bcols[role]] if role in self.bcols else role
             row_name = "" if kind == "total" else f" {name}"
             where = f"{self.block_label}{row_name} {header}"
+            if role in _MONEY_FIELDS:
+                return self.amount(c, where), c
             return self.number(c, where, expected[role]), c
 
         if kind == "total":
@@ -546,9 +558,9 @@ class _Builder:
         else:
             fund = FundRow(
                 name=name,
-                planned=self.money(value("planned")[0]),
-                adjusted=self.money(value("adjusted")[0]),
-                executed=self.money(value("executed")[0]),
+                planned=value("planned")[0],
+                adjusted=value("adjusted")[0],
+                executed=value("executed")[0],
                 loc=label_cell.loc if label_cell else row[0].loc,
             )
             self.filing.budget.funds.append(fund)
@@ -740,7 +752,7 @@ class _Builder:
                 self_score=self.number(cell("score"), f"{where} 得分", "得分数字，如 9.5"),
                 reason=text("reason"),
                 loc=loc,
-                comparator_text=text("comparator"),
+                comparator_text=nature,
                 unit_text=unit,
                 target_cell=scored if target_text != scored else "",
                 initial_target_text=initial,
@@ -862,7 +874,9 @@ class _Builder:
                 IMPORT_NO_INDICATORS,
                 "structure",
                 "error",
-                "自评表有指标表头，但没有读到任何指标行",
+                "自评表有指标表头，但没有读到任何指标行"
+                if self.found_indicator_header
+                else "自评表只有预算执行情况，没有绩效指标表；只复核预算部分",
                 "绩效指标",
                 goals[0].loc if goals else None,
             )
@@ -1010,13 +1024,19 @@ def build_filing(
     ``rows`` is the table as a grid of :class:`~evalkit.readers.grid.Cell` (merged cells blank or
     repeated); ``paragraphs`` the narrative report; ``preamble`` the lines between the narrative and
     the table (title, "单位名称：…  填报日期：…"), as text or as paragraphs that carry their place.
-    Raises :class:`~evalkit.errors.FilingError` when the grid has no indicator header row; anything
+    Raises :class:`~evalkit.errors.FilingError` when the grid has neither an indicator header row
+    nor a budget header (a table with only its budget block is read, with a problem); anything
     else that cannot be read becomes a :class:`~evalkit.model.Problem` in ``filing.problems``.
     """
     builder = _Builder(str(source), source_format)
+    for line in preamble:  # "单位：元" above the table
+        unit = quantity.money_unit_of(line.text if isinstance(line, Paragraph) else str(line))
+        if unit:
+            builder.money_unit = unit
+            break
     for r, row in enumerate(merge_header_rows(rows)):
         if row:
             builder.row(r, row)
-    if not builder.found_indicator_header:
+    if not builder.found_indicator_header and not builder.bcols:
         raise FilingError(str(source), NOT_TABLE, expected=EXPECTED_TABLE)
     return builder.finish(paragraphs, preamble, rows)

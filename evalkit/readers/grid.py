@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from evalkit.model import Loc
 from evalkit.readers.layouts import key_of, vocabulary
+from evalkit.values import quantity
 
 
 @dataclass
@@ -27,7 +28,6 @@ class Cell:
 
 _SPACE = re.compile(r"\s+")
 _MISSING = {"", "-", "--", "—", "——", "－", "/", "*", "无", "不适用", "n/a", "na"}
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 _UNIT_SUFFIX = re.compile(r"(?:万元|元|%|分)$")
 
 
@@ -49,18 +49,19 @@ def distinct(texts: Sequence[str]) -> list[tuple[int, str]]:
 
 
 def read_number(text: str | None) -> tuple[float | None, bool]:
-    """A number cell as ``(value, readable)``: "1,202.98万元" → 1202.98, "92.84%" → 92.84.
+    """A number cell (a rate, points, a score) as ``(value, readable)``: "92.84%" → 92.84, "10分" → 10.
+
+    Amounts go through :func:`evalkit.values.quantity.read_amount` instead (万/元 scales).
 
     Blank and missing markers (—, /, *) give ``(None, True)``; text that is no number gives
     ``(None, False)``.
     """
-    key = cell_key(text).replace(",", "")
+    key = cell_key(text)
     if key.lower() in _MISSING or set(key) <= {"-", "—", "－"}:
         return None, True
-    key = _UNIT_SUFFIX.sub("", key)
-    if _NUMBER.fullmatch(key):
-        return float(key), True
-    return None, False
+    token = _UNIT_SUFFIX.sub("", key)
+    value = quantity.read_number(token) if token.strip("+-") else None
+    return (value, True) if value is not None else (None, False)
 
 
 def is_number_text(text: str) -> bool:

@@ -21,6 +21,7 @@ from evalkit.readers.form import (
     IMPORT_GOAL_EMPTY,
     NOT_TABLE,
     ROLE_BLANK,
+    ROLE_BUDGET_HEADER,
     ROLE_INDICATOR_HEADER,
     ROLE_OTHER,
     ROLE_TITLE,
@@ -50,6 +51,12 @@ def texts(row: Sequence[Cell]) -> list[str]:
 def has_indicator_header(rows: Iterable[Sequence[Cell]]) -> bool:
     """True when some row is an indicator header (一级指标 … 实际完成值)."""
     return any(row and row_role(texts(row)) == ROLE_INDICATOR_HEADER for row in rows)
+
+
+def has_budget_header(rows: Iterable[Sequence[Cell]]) -> bool:
+    """True when some row is a budget header (预算数 … 执行数): a table published with only its
+    budget block is still reviewed."""
+    return any(row and row_role(texts(row)) == ROLE_BUDGET_HEADER for row in rows)
 
 
 def looks_like_form(rows: Iterable[Sequence[Cell]]) -> bool:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from evalkit.errors import FilingError
-from evalkit.model import Filing, Loc, Paragraph
+from evalkit.model import Filing, Loc, Paragraph, Problem
 from evalkit.readers.form import (
     EXPECTED_TABLE,
     NOT_TABLE,
@@ -55,8 +55,10 @@ class _Block:
 def read_text(path: str | os.PathLike) -> Filing:
     """Read a text dump of a self-evaluation (narrative, then the table) into a Filing.
 
-    Raises :class:`~evalkit.errors.FilingError` (naming the file) when the file cannot be read,
-    is empty, is not text, or holds no self-evaluation table; everything else that cannot be read
+    The encoding is detected from the bytes (:func:`decode_text`), kept in ``filing.encoding``
+    and, when it is not UTF-8 with LF line endings, reported as an info problem. Raises
+    :class:`~evalkit.errors.FilingError` (naming the file) when the file cannot be read, is empty,
+    is not text in a supported encoding, or holds no self-evaluation table; everything else that cannot be read
     becomes a problem in ``filing.problems``.
     """
     file = str(path)
@@ -68,33 +70,121 @@ def read_text(path: str | os.PathLike) -> Filing:
         raise FilingError(file, "这是一个文件夹，不是文件", expected="一个 .txt 文件") from None
     except OSError as exc:
         raise FilingError(file, f"无法读取文件（{exc.strerror or exc}）") from None
-    lines = [_clean_line(line) for line in _NEWLINE.split(_decode(data, file))]
+    decoded = decode_text(data, file)
+    lines = [_clean_line(line) for line in _NEWLINE.split(decoded.text)]
     blocks = _blocks(lines, file)
-    return _interpret(blocks, lines, file)
+    filing = _interpret(blocks, lines, file)
+    filing.encoding = decoded.encoding
+    if decoded.encoding != "utf-8" or decoded.newline not in ("LF", ""):
+        newline = {"CRLF": "CRLF（Windows）", "CR": "CR（旧版 Mac）"}.get(decoded.newline, decoded.newline)
+        lf = f"，换行符为{newline}" if newline else ""
+        filing.problems.insert(
+            0,
+            Problem(
+                IMPORT_ENCODING,
+                "structure",
+                "info",
+                f"文本文件编码识别为{decoded.label}{lf}，已按此读取",
+                "文件编码",
+                Loc(file),
+            ),
+        )
+    return filing
 
 
-def _decode(data: bytes, file: str) -> str:
-    expected_text = "UTF-8 或 GB18030 编码的纯文本（报告正文及自评表）"
+# Encodings a dump arrives in (RULES §2), by the name the detector gives, with the label users read.
+_ACCEPTED = {
+    "utf_8": ("utf-8", "UTF-8"),
+    "ascii": ("utf-8", "UTF-8"),
+    "gb18030": ("gb18030", "GB18030"),
+    "gbk": ("gb18030", "GBK"),
+    "gb2312": ("gb18030", "GB2312"),
+    "utf_16": ("utf-16", "UTF-16"),
+    "utf_16_le": ("utf-16-le", "UTF-16"),
+    "utf_16_be": ("utf-16-be", "UTF-16"),
+}
+EXPECTED_ENCODINGS = "UTF-8（可带BOM）、GB18030/GBK 或带 BOM 的 UTF-16 编码的纯文本（报告正文及自评表）"
+IMPORT_ENCODING = "IMPORT_ENCODING"  # structure / info: the dump's encoding and line endings
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """A dump's text with the encoding it was read in (as detected) and its line endings."""
+
+    text: str
+    encoding: str  # a Python codec name: "utf-8", "utf-8-sig", "gb18030", "utf-16"
+    label: str  # as shown to the user: "UTF-8（带BOM）", "GB18030", "UTF-16（带BOM）"
+    newline: str  # "LF", "CRLF", "CR", "混合", or "" for a single line
+
+
+def decode_text(data: bytes, file: str) -> Decoded:
+    """Decode a text dump by what its bytes are, not by its file name.
+
+    A byte-order mark decides first (UTF-8, UTF-16); then strict UTF-8; otherwise the encoding is
+    detected with charset-normalizer and accepted when it is GB18030 or one of its subsets
+    (GBK, GB2312), read as GB18030. Anything else raises a :class:`FilingError` naming what the
+    file looks like.
+    """
     if not data.strip(b" \t\r\n\x0b\x0c" + codecs.BOM_UTF8):
-        raise FilingError(file, "文件为空", expected=expected_text)
-    text: str | None = None
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            text = data.decode("utf-16")
-        except UnicodeDecodeError:
-            text = None
+        raise FilingError(file, "文件为空", expected=EXPECTED_ENCODINGS)
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        raise FilingError(file, "文件编码为 UTF-32，不支持", expected=EXPECTED_ENCODINGS)
+    decoded: tuple[str, str, str] | None = None
+    if data.startswith(codecs.BOM_UTF8):
+        decoded = _try(data, "utf-8-sig", "UTF-8（带BOM）")
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        decoded = _try(data, "utf-16", "UTF-16（带BOM）")
     elif b"\x00" not in data:
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-    if text is None or _looks_binary(text):
-        raise FilingError(file, "不是文本文件", expected=expected_text)
+        decoded = _try(data, "utf-8", "UTF-8")
+    if decoded is None:
+        decoded = _detect(data, file)
+    text, encoding, label = decoded
+    if _looks_binary(text):
+        raise FilingError(file, "不是文本文件", expected=EXPECTED_ENCODINGS)
     if not text.strip():
-        raise FilingError(file, "文件为空", expected=expected_text)
-    return text
+        raise FilingError(file, "文件为空", expected=EXPECTED_ENCODINGS)
+    return Decoded(text, encoding, label, _newline(text))
+
+
+def _try(data: bytes, encoding: str, label: str) -> tuple[str, str, str] | None:
+    try:
+        return data.decode(encoding), encoding, label
+    except UnicodeDecodeError:
+        return None
+
+
+def _detect(data: bytes, file: str) -> tuple[str, str, str]:
+    from charset_normalizer import from_bytes
+
+    results = from_bytes(data)
+    best = results.best()
+    if best is None:
+        raise FilingError(file, "不是文本文件（无法识别其字符编码）", expected=EXPECTED_ENCODINGS)
+    candidates = [best] + [m for m in results if m is not best]
+    for match in candidates:
+        accepted = _ACCEPTED.get(match.encoding)
+        # a short GB text may score about as well under another CJK code page: take GB18030
+        # when it reads the bytes about as cleanly as the detector's first choice
+        if accepted and (match is best or match.chaos <= best.chaos + 0.05):
+            codec, label = accepted
+            decoded = _try(data, codec, label)
+            if decoded is not None:
+                return decoded
+    raise FilingError(
+        file,
+        f"文件的字符编码不是支持的编码（看起来是 {best.encoding}）",
+        expected=EXPECTED_ENCODINGS + "；请用记事本或 WPS 另存为 UTF-8 后再导入",
+    )
+
+
+def _newline(text: str) -> str:
+    crlf = text.count("\r\n")
+    cr = text.count("\r") - crlf
+    lf = text.count("\n") - crlf
+    kinds = [name for name, n in (("CRLF", crlf), ("CR", cr), ("LF", lf)) if n]
+    if len(kinds) > 1:
+        return "混合"
+    return kinds[0] if kinds else ""
 
 
 def _looks_binary(text: str) -> bool:

@@ -32,6 +32,7 @@ from evalkit.readers.grid import Cell
 from evalkit.readers.office import (
     Line,
     drop_unused_goals,
+    has_budget_header,
     has_indicator_header,
     leading_lines,
     narrative_and_preamble,
@@ -64,6 +65,8 @@ def read_xlsx(path: str | os.PathLike[str]) -> Filing:
     sheets = sorted(wb.worksheets, key=lambda ws: ws.sheet_state != "visible")  # visible first
     grids = [(ws, _grid(ws, file, problems)) for ws in sheets]
     with_table = [(ws, rows) for ws, rows in grids if has_indicator_header(rows)]
+    if not with_table:  # a sheet with only its budget block
+        with_table = [(ws, rows) for ws, rows in grids if has_budget_header(rows)][:1]
     if not with_table:
         raise no_table_error(file, [(f"工作表“{ws.title}”", rows) for ws, rows in grids])
     ws, rows = with_table[0]
