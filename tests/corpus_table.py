@@ -6,7 +6,8 @@ compared with the expectation:
 
 - read: the file imports (no FilingError, i.e. ``evalkit review`` would not exit 2);
 - rows: indicator rows whose rule score is right within 0.01 (a row the expectation leaves
-  unscorable must come out unscorable), out of the expected rows;
+  unscorable must come out unscorable, a 其中 breakdown row must not be scored at all), out of the
+  expected rows;
 - findings: expected findings (code + place) that the review reports;
 - false errors: error-severity findings on rows the expectation marks clean.
 
@@ -93,6 +94,13 @@ def measure(path: Path, expect_path: Path) -> Result:
     for exp in indicators:
         name = _key(exp["name"])
         match = next((s for s in scored if _key(s.indicator.name) == name), None)
+        if exp.get("rule") == "component":  # a 其中 breakdown: right when it is not an indicator
+            if match is None:
+                res.rows_right += 1
+            else:
+                scored.remove(match)
+                res.wrong_rows.append(f"{exp['name']}: 是上一行的分项，不应作为指标计分")
+            continue
         if match is None:
             res.wrong_rows.append(f"{exp['name']}: 未读到")
             continue

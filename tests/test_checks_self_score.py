@@ -90,7 +90,13 @@ def _unweighted_above_allocated() -> object:
 
 
 FIRES: dict[str, list[Case]] = {
-    "S101": [_row_inflated, _row_understated, _qualitative(9.0 * 3), _unweighted_inflated],
+    "S101": [
+        _row_inflated,
+        _row_understated,
+        _qualitative(9.0 * 3),
+        _unweighted_inflated,
+        _unweighted_above_allocated,  # no 分值: compared with the rule on the allocated weight too
+    ],
     "S102": [_above_weight, _unweighted_above_allocated],
     "S103": [_total_not_sum],
     "S104": [_grade_off],
@@ -105,7 +111,6 @@ QUIET: dict[str, list[Case]] = {
         _qualitative(24.0),
         _above_weight,
         _unweighted(_ALLOCATED_RIGHT),
-        _unweighted_above_allocated,
     ],
     "S102": [base, weighted, _unweighted(_ALLOCATED_RIGHT), _unweighted_inflated],
     "S103": [base, weighted, lambda: weighted(total=99.5)],

@@ -14,8 +14,8 @@ import pytest
 from corpus_table import REAL, filings, measure, table
 
 FILES = filings(REAL)
-ROWS_FLOOR = 0.97  # target 0.98
-FINDINGS_FLOOR = 0.78  # target 0.90
+ROWS_FLOOR = 0.98  # the target
+FINDINGS_FLOOR = 0.84  # target 0.90: the misses are V104, E101, A107, T109, V101, T102 (see the script)
 pytestmark = pytest.mark.skipif(not FILES, reason="no corpus in tests/data/real")
 
 

@@ -46,7 +46,9 @@ def row_score(chk: Check, ctx: Context) -> Iterator[Finding]:
     for s in _self_scored(ctx):
         ind, own = s.indicator, s.indicator.self_score
         assert own is not None
-        if s.rule == UNSCORABLE or own > s.weight + tol:  # unreadable values / S102 say it better
+        if s.rule == UNSCORABLE:
+            continue
+        if ind.weight is not None and own > s.weight + tol:  # above its own 分值: S102 says it better
             continue
         low, high = allowed_range(s, ctx)
         if low - tol <= own <= high + tol:

@@ -22,10 +22,7 @@ from collections.abc import Sequence
 from evalkit.errors import FilingError
 from evalkit.levels import normalize_levels
 from evalkit.model import (
-    KIND_DEPARTMENT,
-    KIND_PROJECT,
     Filing,
-    FundRow,
     Goal,
     Indicator,
     Loc,
@@ -33,34 +30,38 @@ from evalkit.model import (
     Problem,
 )
 from evalkit.readers import inference
+from evalkit.readers.budget import BudgetBlock, is_budget_header
+from evalkit.readers.codes import (
+    IMPORT_COMPARATOR,
+    IMPORT_GOAL_EMPTY,
+    IMPORT_HEADER_COLUMN,
+    IMPORT_NAME_MISSING,
+    IMPORT_NO_INDICATORS,
+    IMPORT_NUMBER,
+    IMPORT_ROW_LONG,
+    IMPORT_ROW_SHORT,
+    IMPORT_ROW_UNKNOWN,
+    IMPORT_TARGET_ADJUSTED,
+)
 from evalkit.readers.grid import (
     Cell,
     cell_key,
     distinct,
     indicator_roles,
     is_indicator_header,
+    is_notes_label,
     is_number_text,
     merge_header_rows,
     one_line,
     read_number,
     short,
 )
-from evalkit.readers.layouts import NO_VALUE_ROLES, bare, vocabulary
+from evalkit.readers.layouts import vocabulary
+from evalkit.readers.unitfields import UnitFields
 from evalkit.values import quantity
 from evalkit.values.notation import NUMBER, parse_value
 
-# Problem codes emitted while importing (family, severity).
-IMPORT_ROW_SHORT = "IMPORT_ROW_SHORT"  # structure / warning: a row with fewer cells than its header
-IMPORT_ROW_LONG = "IMPORT_ROW_LONG"  # structure / warning: a row with more cells than its header
-IMPORT_ROW_UNKNOWN = "IMPORT_ROW_UNKNOWN"  # structure / info: a row with text that fits no block
-IMPORT_NUMBER = "IMPORT_NUMBER"  # value / error: a number cell that cannot be read
-IMPORT_HEADER_COLUMN = "IMPORT_HEADER_COLUMN"  # structure / warning: no target or actual column
-IMPORT_NAME_MISSING = "IMPORT_NAME_MISSING"  # structure / warning: an indicator row without 三级指标
-IMPORT_GOAL_EMPTY = "IMPORT_GOAL_EMPTY"  # structure / warning: a goal without indicator rows
-IMPORT_NO_INDICATORS = "IMPORT_NO_INDICATORS"  # structure / error: a header but no indicator rows
-IMPORT_MONEY_UNIT = "IMPORT_MONEY_UNIT"  # value / info: amounts in 元, converted to 万元
-IMPORT_TARGET_ADJUSTED = "IMPORT_TARGET_ADJUSTED"  # value / info: 调整指标值 differs from 年初指标值
-IMPORT_COMPARATOR = "IMPORT_COMPARATOR"  # value / warning: 指标性质 contradicts the target cell
+_YES_NO = {"是": True, "否": False, "√": True, "×": False, "Y": True, "N": False}
 
 # Roles of a row, as :func:`row_role` sees it from its text alone.
 ROLE_BLANK = "blank"
@@ -85,58 +86,6 @@ _GOAL = re.compile(
     r"^\s*(?:年度)?\s*(?:绩效)?\s*目标\s*([0-9０-９一二三四五六七八九十]+)\s*[:：]\s*(.*)$", re.S
 )
 _GOAL_LABEL = re.compile(r"^(?:年度)?(?:绩效)?目标[0-9一二三四五六七八九十]+:?$")
-_INLINE_LABELS = (
-    "单位名称",
-    "部门名称",
-    "项目名称",
-    "主管部门",
-    "实施单位",
-    "填报日期",
-    "填表日期",
-    "填报时间",
-    "自评等级",
-    "评价等级",
-    "自评得分",
-    "自评总分",
-)
-_INLINE = re.compile(
-    r"(" + "|".join(_INLINE_LABELS) + r")\s*[:：]\s*(.*?)"
-    r"(?=\s{2,}|\s*(?:" + "|".join(_INLINE_LABELS) + r")\s*[:：]|$)"
-)
-# Fields a key-value cell may still set among indicator rows (a grade beside the 总分 row…).
-_KV_ANYWHERE = {"declared_total", "declared_grade", "filing_date"}
-# Budget columns a horizontal key-value row may carry ("预算数 | 202.98 | 执行数 | 188.44").
-_KV_BUDGET = {
-    "预算数": "planned",
-    "年初预算数": "planned",
-    "年初预算": "planned",
-    "调整数": "adjustment",
-    "全年预算数": "adjusted",
-    "调整后预算数": "adjusted",
-    "执行数": "executed",
-    "全年执行数": "executed",
-    "执行率": "rate",
-    "预算执行率": "rate",
-}
-_MONEY_FIELDS = ("planned", "adjustment", "adjusted", "executed")
-_YES_NO = {"是": True, "否": False, "√": True, "×": False, "Y": True, "N": False}
-
-
-def _is_budget_header(texts: Sequence[str]) -> bool:
-    if any(is_number_text(t) for t in texts):
-        return False
-    cols = _budget_columns(texts)
-    return "executed" in cols and ("planned" in cols or "adjusted" in cols)
-
-
-def _budget_columns(texts: Sequence[str]) -> dict[str, int]:
-    vocab = vocabulary()
-    cols: dict[str, int] = {}
-    for i, text in enumerate(texts):
-        role = vocab.budget_role(text)
-        if role and role not in cols:
-            cols[role] = i
-    return cols
 
 
 def _closing_key(key: str) -> str | None:
@@ -148,10 +97,6 @@ def _closing_key(key: str) -> str | None:
     if "改进措施" in key or "结果应用" in key or "整改措施" in key:
         return "improvement"
     return None
-
-
-def _is_notes_label(key: str) -> bool:
-    return key.startswith(("备注", "注:", "说明:", "填表说明")) or key == "注"
 
 
 def _goal_title(texts: Sequence[str]) -> str | None:
@@ -179,10 +124,10 @@ def row_role(texts: Sequence[str]) -> str:
         return ROLE_INDICATOR_HEADER
     if _goal_title(texts) is not None:
         return ROLE_GOAL
-    if _is_budget_header(texts):
+    if is_budget_header(texts):
         return ROLE_BUDGET_HEADER
     first_index, first = cells[0]
-    if _is_notes_label(first):
+    if is_notes_label(first):
         return ROLE_NOTES
     if first_index <= 1 and _closing_key(first):
         return ROLE_CLOSING
@@ -208,7 +153,7 @@ def _total_label_index(row: list[Cell]) -> int | None:
 # --- the interpreter --------------------------------------------------------------------------
 
 
-class _Builder:
+class _Builder(UnitFields, BudgetBlock):
     def __init__(self, source: str, source_format: str) -> None:
         self.filing = Filing(source=source, source_format=source_format)
         self.source = source
@@ -259,37 +204,6 @@ class _Builder:
                 cell.loc,
             )
         return value
-
-    # unit fields -----------------------------------------------------------------------------
-
-    def remember(self, field: str, text: str, loc: Loc | None) -> None:
-        text = text.strip()
-        if text and field not in self.found:
-            self.found[field] = (text, loc or Loc(self.source))
-
-    def amount(self, cell: Cell | None, where: str) -> float | None:
-        """An amount cell in 万元, whatever the table's money unit ("150万", 元 tables)."""
-        if cell is None:
-            return None
-        value, why = quantity.read_amount(cell.text, unit=self.money_unit)
-        if why:
-            example = "387664.62" if self.money_unit == "元" else "202.98"
-            self.problem(
-                IMPORT_NUMBER,
-                "value",
-                "error",
-                f"{where}：{why}（本表金额单位为{self.money_unit}，如 {example}）；此项按未填写处理",
-                where,
-                cell.loc,
-            )
-        return value
-
-    def set_budget(self, field: str, value: float | None, loc: Loc) -> None:
-        budget = self.filing.budget
-        if value is None or getattr(budget, field) is not None:
-            return
-        setattr(budget, field, value)
-        budget.locs[field] = loc
 
     # rows ------------------------------------------------------------------------------------
 
@@ -349,221 +263,6 @@ class _Builder:
                 where,
                 row[0].loc,
             )
-
-    # key-value rows (单位名称 | …) -----------------------------------------------------------
-
-    def key_values(self, row: list[Cell]) -> bool:
-        found = False
-        in_table = self.state == "indicators"
-        for i, cell in enumerate(row):
-            key = bare(cell_key(cell.text))
-            field = self.vocab.unit_field(cell.text)
-            bfield = None if in_table else _KV_BUDGET.get(key)
-            if field is None and bfield is None:
-                continue
-            if field == "ignore":
-                found = True
-                continue
-            if in_table and field not in _KV_ANYWHERE:
-                continue
-            if self.state == "budget" and field in ("basic", "project"):
-                continue  # a 基本支出 row of the budget block: read by its columns
-            value = self.value_after(row, i)
-            if bfield is not None:
-                if value is None or not is_number_text(value.text):
-                    continue
-                label = _SPACE.sub("", cell.text)
-                if bfield == "rate":
-                    value_num = self.number(value, label, "百分数，如 92.84%")
-                else:
-                    value_num = self.amount(value, label)
-                self.set_budget("stated_rate" if bfield == "rate" else bfield, value_num, value.loc)
-                found = True
-                continue
-            found = True
-            if value is None:
-                continue
-            if field in ("basic", "project"):
-                label = _SPACE.sub("", cell.text)
-                self.set_budget(field, self.amount(value, label), value.loc)
-            elif field == "declared_total":
-                num = self.number(value, "自评得分", "分数，如 95")
-                if num is not None:
-                    self.remember(field, str(num), value.loc)
-            else:
-                self.remember(field, value.text, value.loc)
-        if not found and not in_table:
-            found = self.inline_labels([c.text for c in row], row)
-        elif not found:
-            # among indicator rows only a cell that starts with 自评等级：… / 自评得分：…
-            first_index = distinct([c.text for c in row])[0][0]
-            text = row[first_index].text.strip()
-            m = _INLINE.match(text)
-            if m and self.vocab.unit_field(m.group(1)) in _KV_ANYWHERE:
-                found = self.inline_text(text, row[first_index].loc)
-        return found
-
-    def value_after(self, row: list[Cell], i: int) -> Cell | None:
-        """The value cell of a label cell: the next non-blank cell that repeats no label."""
-        label = cell_key(row[i].text)
-        for c in row[i + 1 :]:
-            key = cell_key(c.text)
-            if not key or key == label:
-                continue
-            plain = bare(key)
-            if self.vocab.unit_field(c.text) is not None or plain in _KV_BUDGET:
-                return None
-            return c
-        return None
-
-    def inline_labels(self, texts: Sequence[str], row: list[Cell] | None = None) -> bool:
-        found = False
-        for i, text in enumerate(texts):
-            loc = row[i].loc if row else Loc(self.source)
-            found |= self.inline_text(text, loc)
-        return found
-
-    def inline_text(self, text: str, loc: Loc | None) -> bool:
-        found = False
-        for m in _INLINE.finditer(text):
-            label, value = m.group(1), m.group(2).strip()
-            field = self.vocab.unit_field(label)
-            if field is None or field == "ignore" or not value:
-                continue
-            found = True
-            if field == "declared_total":
-                num, ok = read_number(value)
-                if ok and num is not None:
-                    self.remember(field, str(num), loc)
-            else:
-                self.remember(field, value, loc)
-        return found
-
-    # budget block ----------------------------------------------------------------------------
-
-    def budget_header(self, row: list[Cell]) -> None:
-        texts = [c.text for c in row]
-        self.bcols = _budget_columns(texts)
-        self.bwidth = len(row)
-        self.bheaders = [_SPACE.sub("", t) for t in texts]
-        value_cols = [j for role, j in self.bcols.items() if role not in NO_VALUE_ROLES]
-        first_value = min(value_cols) if value_cols else 0
-        self.blabel_col = self.bcols.get("label", max(0, first_value - 1))
-        label_index = next(
-            (i for i, k in distinct(texts) if self.vocab.budget_role(k) in (None, "label")), None
-        )
-        if label_index is not None:
-            label = re.sub(r"[（(]万?元[)）]$", "", _SPACE.sub("", texts[label_index]))
-            self.block_label = inference.without_points(label) or self.block_label
-            self.is_project_block = "项目资金" in label
-        unit = next((u for t in texts if (u := quantity.money_unit_of(t))), None) or self.money_unit
-        self.money_unit = unit
-        if unit != "万元":
-            self.filing.budget.money_unit = unit
-            self.problem(
-                IMPORT_MONEY_UNIT,
-                "value",
-                "info",
-                f"{self.block_label}的金额单位为{unit}，已换算为万元",
-                self.block_label,
-                row[0].loc,
-            )
-        # points written in the block label or a header: 预算执行情况(10分), 得分（20分*执行率）
-        for text in texts:
-            points = inference.points_in(text)
-            if points is not None:
-                self.header_points = points
-                break
-        self.state = "budget"
-
-    def budget_row(self, row: list[Cell]) -> None:
-        block_key = cell_key(self.block_label)
-        label_index = next(
-            (
-                i
-                for i, c in enumerate(row)
-                if cell_key(c.text)
-                and not read_number(c.text)[1]  # neither a number nor a blank mark (—, /)
-                and not cell_key(c.text).startswith(block_key)  # the block label, merged down
-            ),
-            None,
-        )
-        # Align the row with its header: its label under the label column (a row whose trailing
-        # cells were merged is short at the right), else by the right edge. A label merged across
-        # columns (repeated) ends in the label column.
-        if label_index is not None:
-            while label_index + 1 < len(row) and row[label_index + 1].text == row[label_index].text:
-                label_index += 1
-            offset = self.blabel_col - label_index
-        else:
-            offset = self.bwidth - len(row)
-        label_cell = row[label_index] if label_index is not None else None
-
-        def cell(role: str) -> Cell | None:
-            j = self.bcols.get(role)
-            if j is None or not 0 <= j - offset < len(row):
-                return None
-            return row[j - offset]
-
-        if label_cell is None:
-            label_key, name = "", ""
-        else:
-            name = re.sub(r"^其中\s*[:：]?\s*", "", _SPACE.sub("", label_cell.text))
-            label_key = cell_key(name).rstrip(":")
-        kind = _budget_row_kind(label_key, self.total_seen)
-        expected = {
-            "rate": "百分数，如 92.84 或 92.84%",
-            "max_points": "分值，如 10",
-            "score": "得分，如 9.28",
-        }
-
-        def value(role: str) -> tuple[float | None, Cell | None]:
-            c = cell(role)
-            if c is label_cell:
-                return None, None
-            header = self.bheaders[self.bcols[role]] if role in self.bcols else role
-            row_name = "" if kind == "total" else f" {name}"
-            where = f"{self.block_label}{row_name} {header}"
-            if role in _MONEY_FIELDS:
-                return self.amount(c, where), c
-            return self.number(c, where, expected[role]), c
-
-        if kind == "total":
-            self.total_seen = True
-            for role, field in (
-                ("planned", "planned"),
-                ("adjustment", "adjustment"),
-                ("adjusted", "adjusted"),
-                ("executed", "executed"),
-                ("rate", "stated_rate"),
-                ("max_points", "max_points"),
-                ("score", "stated_score"),
-            ):
-                num, c = value(role)
-                if c is not None:
-                    self.set_budget(field, num, c.loc)
-            budget = self.filing.budget
-            if budget.max_points is None and self.header_points is not None:
-                budget.max_points = self.header_points
-                budget.locs["max_points"] = row[0].loc
-        elif kind in ("basic", "project"):
-            num, c = value("executed")
-            if num is None:
-                for role in ("planned", "adjusted"):
-                    num, c = value(role)
-                    if num is not None:
-                        break
-            if c is not None:
-                self.set_budget(kind, num, c.loc)
-        else:
-            fund = FundRow(
-                name=name,
-                planned=value("planned")[0],
-                adjusted=value("adjusted")[0],
-                executed=value("executed")[0],
-                loc=label_cell.loc if label_cell else row[0].loc,
-            )
-            self.filing.budget.funds.append(fund)
 
     # 年度总体目标 -----------------------------------------------------------------------------
 
@@ -705,6 +404,13 @@ class _Builder:
         weight_text, score_text = text("weight"), text("score")
         if not (name or target or actual or adjusted):
             return  # a row carrying only level names (or nothing): they pass to the next rows
+        if (
+            self.vocab.is_component(name)
+            and "weight" in self.cols
+            and not (weight_text or score_text)
+            and self.filing.goals[-1].indicators
+        ):
+            return  # a 其中 breakdown of the indicator above, with no points of its own
         if self.vocab.is_placeholder(name) and not (
             cell_key(target) or cell_key(actual) or cell_key(adjusted) or weight_text or score_text
         ):
@@ -895,121 +601,6 @@ class _Builder:
         overall = filing.closing.get("overall_goal")
         if overall and not self.explicit_goals and len(goals) == 1 and not goals[0].title:
             goals[0].title = overall
-
-    def finish_unit(self, paragraphs: list[Paragraph]) -> None:
-        unit = self.filing.unit
-        found = self.found
-        # the title: kind and year
-        kind_loc: Loc | None = None
-        title_text = "".join(cell_key(t) for t, _ in self.titles)
-        for text, loc in self.titles:
-            key = cell_key(text)
-            if "项目支出" in key and "自评表" in title_text:
-                unit.kind, kind_loc = KIND_PROJECT, loc
-                break
-            if "部门整体" in key or ("部门" in key and "自评表" in key and "项目" not in key):
-                unit.kind, kind_loc = KIND_DEPARTMENT, loc
-                break
-        else:
-            if "project_name" in found:
-                unit.kind, kind_loc = KIND_PROJECT, found["project_name"][1]
-            elif self.is_project_block:
-                unit.kind = KIND_PROJECT
-        if kind_loc is not None:
-            unit.locs["kind"] = kind_loc
-        # name
-        if unit.kind == KIND_PROJECT and "project_name" in found:
-            name = found["project_name"]
-            if "name" in found and "implementer" not in found:
-                found["implementer"] = found["name"]
-        else:
-            name = found.get("name") or found.get("project_name")
-        if name:
-            unit.name, unit.locs["name"] = one_line(name[0]), name[1]
-        for field in ("department", "implementer", "filing_date"):
-            if field in found:
-                text, loc = found[field]
-                setattr(unit, field, one_line(text))
-                unit.locs[field] = loc
-        if "filing_date" not in found:
-            for p in paragraphs:
-                m = re.search(r"(?:填报|填表)(?:日期|时间)\s*[:：]\s*(\S+)", p.text)
-                if m:
-                    unit.filing_date, unit.locs["filing_date"] = m.group(1), p.loc or Loc()
-                    break
-        # year: the title, a 年度 field, the report's opening
-        year = inference.year_of(self.titles)
-        if year is None and "year" in found:
-            text, loc = found["year"]
-            value = inference.year_in_field(text)
-            year = (value, loc) if value else None
-        if year is None:
-            year = inference.year_in_narrative((p.text, p.loc or Loc(self.source)) for p in paragraphs[:5])
-        if year:
-            unit.year, unit.locs["year"] = year
-        # declared total and grade: the table first, then the narrative
-        if "declared_total" in found:
-            text, loc = found["declared_total"]
-            unit.declared_total, unit.locs["declared_total"] = float(text), loc
-        if "declared_grade" in found:
-            text, loc = found["declared_grade"]
-            unit.declared_grade = inference.grade_word(text) or text.strip()
-            unit.locs["declared_grade"] = loc
-        for p in paragraphs:
-            if unit.declared_grade is None and (grade := inference.declared_grade_in(p.text)):
-                unit.declared_grade = grade
-                unit.locs["declared_grade"] = p.loc or Loc(self.source)
-            if unit.declared_total is None and (total := inference.declared_total_in(p.text)) is not None:
-                unit.declared_total = total
-                unit.locs["declared_total"] = p.loc or Loc(self.source)
-
-    def finish_budget(
-        self,
-        paragraphs: list[Paragraph],
-        pre: list[tuple[str, Loc]],
-        rows: list[list[Cell]],
-    ) -> None:
-        budget = self.filing.budget
-        cells = [(c.text, c.loc) for row in rows for c in row]
-        narrative = [(p.text, p.loc or Loc(self.source)) for p in paragraphs]
-        for text, loc in narrative + pre + cells:
-            formula = inference.formula_in(text)
-            if formula:
-                budget.formula_text = formula
-                budget.locs["formula_text"] = loc
-                break
-        for text, loc in narrative:
-            adjustment, adjusted = inference.narrative_adjustment(text)
-            if budget.adjustment is None and adjustment is not None:
-                budget.adjustment = adjustment
-                budget.locs["adjustment"] = loc
-            if budget.adjusted is None and adjusted is not None:
-                budget.adjusted = adjusted
-                budget.locs["adjusted"] = loc
-        closing_first = [(c.text, c.loc) for row in rows for c in row if _is_notes_label(cell_key(c.text))]
-        for text, loc in closing_first + cells + pre + narrative:
-            basis = inference.basis_in(text)
-            if basis:
-                budget.rate_basis = basis
-                budget.locs["rate_basis"] = loc
-                return
-        basis = inference.basis_of_headers(self.bheaders, self.bcols.get("rate")) if self.bheaders else None
-        if basis:
-            budget.rate_basis = basis
-
-
-def _budget_row_kind(label: str, total_seen: bool) -> str:
-    if label.startswith("基本支出"):
-        return "basic"
-    if label.startswith("项目支出"):
-        return "project"
-    if any(w in label for w in ("财政拨款", "结转", "结余", "其他资金", "其他", "财政资金", "单位资金")):
-        return "fund"
-    if any(w in label for w in ("总额", "合计", "总计", "小计", "总支出")):
-        return "total"
-    if any(w in label for w in ("拨款", "资金", "专户")):
-        return "fund"
-    return "fund" if total_seen else "total"
 
 
 def build_filing(

@@ -70,6 +70,11 @@ def is_number_text(text: str) -> bool:
     return ok and value is not None
 
 
+def is_notes_label(key: str) -> bool:
+    """True for the key of a 备注 / 注： / 说明： / 填表说明 label cell."""
+    return key.startswith(("备注", "注:", "说明:", "填表说明")) or key == "注"
+
+
 def one_line(text: str) -> str:
     """A name broken over lines joined again ("武汉市蔡甸区\\n红十字会"), runs of spaces made one."""
     return re.sub(r"[ \t\u3000]+", " ", re.sub(r"\s*\n\s*", "", text)).strip()

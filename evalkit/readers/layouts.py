@@ -90,6 +90,7 @@ class Vocabulary:
     quantitative_words: frozenset[str]
     total_labels: frozenset[str]
     placeholder_names: frozenset[str]
+    component_prefixes: tuple[str, ...]
     unit_labels: dict[str, str]  # label key → unit field
 
     def indicator_role(self, text: str) -> str | None:
@@ -120,6 +121,10 @@ class Vocabulary:
     def is_placeholder(self, text: str) -> bool:
         """True for a template row's placeholder name (……, 指标1)."""
         return key_of(text) in self.placeholder_names
+
+    def is_component(self, text: str) -> bool:
+        """True for a breakdown row's name (其中…) under an indicator."""
+        return key_of(text).startswith(self.component_prefixes) if self.component_prefixes else False
 
     def unit_field(self, text: str) -> str | None:
         """The unit field a key-value label names (单位名称 → name), or None."""
@@ -187,6 +192,7 @@ def parse_vocabulary(data: dict) -> Vocabulary:
         quantitative_words=frozenset(key_of(w) for w in nature.get("quantitative", [])),
         total_labels=frozenset(bare(key_of(w)) for w in data["total_labels"]),
         placeholder_names=frozenset(key_of(w) for w in data["placeholder_names"]),
+        component_prefixes=tuple(key_of(w) for w in data.get("component_prefixes", [])),
         unit_labels=unit_labels,
     )
 

@@ -16,9 +16,9 @@ from collections.abc import Iterable, Sequence
 
 from evalkit.errors import FilingError
 from evalkit.model import Filing, Loc, Paragraph
+from evalkit.readers.codes import IMPORT_GOAL_EMPTY
 from evalkit.readers.form import (
     EXPECTED_TABLE,
-    IMPORT_GOAL_EMPTY,
     NOT_TABLE,
     ROLE_BLANK,
     ROLE_BUDGET_HEADER,

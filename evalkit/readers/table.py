@@ -2,15 +2,16 @@
 
 - :mod:`evalkit.readers.grid` — cells, rows, merged cells and headers written over two rows;
 - :mod:`evalkit.readers.form` — the form builder: rows → :class:`~evalkit.model.Filing`, with the
-  column roles taken from the layout vocabulary (:mod:`evalkit.readers.layouts`, ``layouts.yaml``);
+  column roles taken from the layout vocabulary (:mod:`evalkit.readers.layouts`, ``layouts.yaml``),
+  its budget block in :mod:`evalkit.readers.budget` and the unit's fields in
+  :mod:`evalkit.readers.unitfields`;
 - :mod:`evalkit.readers.inference` — what text says: year, grade, declared total, budget basis,
   points written into labels.
 """
 
 from __future__ import annotations
 
-from evalkit.readers.form import (
-    EXPECTED_TABLE,
+from evalkit.readers.codes import (
     IMPORT_GOAL_EMPTY,
     IMPORT_HEADER_COLUMN,
     IMPORT_NAME_MISSING,
@@ -19,6 +20,9 @@ from evalkit.readers.form import (
     IMPORT_ROW_LONG,
     IMPORT_ROW_SHORT,
     IMPORT_ROW_UNKNOWN,
+)
+from evalkit.readers.form import (
+    EXPECTED_TABLE,
     NOT_TABLE,
     ROLE_BLANK,
     ROLE_BUDGET_HEADER,

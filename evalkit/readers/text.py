@@ -19,6 +19,7 @@ from pathlib import Path
 
 from evalkit.errors import FilingError
 from evalkit.model import Filing, Loc, Paragraph, Problem
+from evalkit.readers.codes import IMPORT_ENCODING
 from evalkit.readers.form import (
     EXPECTED_TABLE,
     NOT_TABLE,
@@ -104,7 +105,6 @@ _ACCEPTED = {
     "utf_16_be": ("utf-16-be", "UTF-16"),
 }
 EXPECTED_ENCODINGS = "UTF-8（可带BOM）、GB18030/GBK 或带 BOM 的 UTF-16 编码的纯文本（报告正文及自评表）"
-IMPORT_ENCODING = "IMPORT_ENCODING"  # structure / info: the dump's encoding and line endings
 
 
 @dataclass(frozen=True)
