@@ -75,6 +75,10 @@ FIRES: dict[str, list[Case]] = {
         _text("2024年部门整体预算金额100万元，部门决算支出90万元，预算执行率90%。"),
         _text("年初预算为100万元，实际使用金额为95万元，其中：基本支出80万元，项目支出10万元。"),
     ],
+    "N107": [
+        _text("，".join(f"第{i}批培训{i}人" for i in range(600)) + "。"),
+        _text(*["，".join(f"发放物资{i}件" for i in range(400)) + "。" for _ in range(13)]),
+    ],
 }
 QUIET: dict[str, list[Case]] = {
     "N101": [
@@ -118,6 +122,7 @@ QUIET: dict[str, list[Case]] = {
         _text("培训经费预算20万元，已支出18万元。"),
         _text("预算总额100万元，预算调减数为5万元，调减后预算数95万元。"),  # no adjusted figure in the table
     ],
+    "N107": [base, _text("，".join(f"发放物资{i}件" for i in range(500)) + "。")],  # at the cap, not over
 }
 
 
@@ -248,3 +253,35 @@ def test_goal_section_bounds() -> None:
         ]
     )
     assert [i for i, _ in goal_paragraphs(f)] == [4, 6]
+
+
+def test_figures_capped_per_paragraph_and_in_all() -> None:
+    paragraph = "，".join(f"发放物资{i}件" for i in range(600)) + "。"
+    found = run("N107", make(narrative=["开展培训30场。", paragraph]))
+    assert [f.place for f in found] == [(3, 2)]
+    assert "仅核对了前500个" in found[0].message and "报告正文第2段" in found[0].message
+    many = ["，".join(f"发放物资{i}件" for i in range(450)) + "。" for _ in range(12)]
+    found = run("N107", make(narrative=many))
+    # 11 paragraphs of 450 make 4,950; the 12th is read up to 5,000 and the rest are not read
+    assert [f.place for f in found] == [(3, 12)]
+    assert "仅核对了前50个" in found[0].message
+
+
+def test_300000_figures_are_read_in_a_few_seconds() -> None:
+    import time
+
+    from checks_support import PROFILE
+
+    from evalkit.checks import Context, run_checks
+    from evalkit.scoring.rules import score_filing
+
+    one = "，".join(f"普及救护培训{i}人次" for i in range(300_000)) + "。"
+    spread = ["，".join(f"开展志愿服务活动{j}期" for j in range(1000)) + "。" for _ in range(300)]
+    for narrative in ([one], spread):
+        filing = make(_training_rows(), narrative=narrative)
+        t0 = time.perf_counter()
+        reading = read_narrative(filing)
+        found = run_checks(Context(filing, PROFILE, score_filing(filing, PROFILE)))
+        assert time.perf_counter() - t0 < 8
+        assert len(reading.statements) <= 5_000
+        assert any(f.code == "N107" for f in found)

@@ -10,8 +10,9 @@ from collections.abc import Iterator
 
 from evalkit.checks import PLACE_BUDGET, Check, Context, Finding, check, fmt, place_row, where_row
 from evalkit.checks.narrative import finding_at, reading_of
-from evalkit.prose.reading import BudgetFigure, to_wan
+from evalkit.prose.reading import BudgetFigure
 from evalkit.scoring.rules import is_cost_indicator
+from evalkit.values import notation as nt
 
 WHERE_BUDGET = "预算执行情况"
 _BASIS_LABELS = {"planned": "年初预算数", "adjusted": "调整后（全年）预算数"}
@@ -225,7 +226,7 @@ def total_cost(chk: Check, ctx: Context) -> Iterator[Finding]:
         total_word = any(w in ind.name for w in _TOTAL_COST_WORDS)
         if not (total_word or ("总" in ind.name and is_cost_indicator(ind, ctx.profile))):
             continue
-        actual = to_wan(ind.actual)
+        actual = nt.to_wan(ind.actual)
         if actual is not None and abs(actual - executed) > tol:
             yield chk.finding(
                 f"实际完成值{ind.actual_text}，与预算执行数{fmt(executed)}万元不符",

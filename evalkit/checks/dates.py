@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from evalkit.checks import PLACE_UNIT, Check, Context, Finding, check, place_row, where_row
-from evalkit.prose.reading import halfwidth
 from evalkit.scoring.rules import DEADLINE
-
-_DATE_RE = re.compile(r"((?:19|20)\d{2})\s*[年./\-－]\s*(\d{1,2})(?:\s*[月./\-－]\s*(\d{1,2}))?")
+from evalkit.values import notation as nt
+from evalkit.values.notation import parse_value
 
 
 def parse_date(text: str) -> tuple[int, int, int | None] | None:
-    """``(year, month, day)`` of a date as filed ("2024.4.15", "2025年3月10日", "2025-03"), or None."""
-    m = _DATE_RE.search(halfwidth(text))
-    if not m:
+    """``(year, month, day)`` of a date as filed ("2024.4.15", "2025年3月10日", "2025-03"), or None.
+
+    Read by the value notation (:func:`~evalkit.values.notation.parse_value`), so an impossible
+    date (2024.13.45) is no date here either.
+    """
+    value = parse_value(text.strip())
+    if value.kind != nt.DEADLINE or value.year is None or value.month is None:
         return None
-    year, month = int(m.group(1)), int(m.group(2))
-    day = int(m.group(3)) if m.group(3) else None
-    if not 1 <= month <= 12 or (day is not None and not 1 <= day <= 31):
-        return None
-    return year, month, day
+    return value.year, value.month, value.day
 
 
 @check("D101", "date", "warning", "填报日期早于评价年度结束")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from evalkit.checks import PLACE_BUDGET, Check, Context, Finding, check, fmt, place_paragraph, where_paragraph
 from evalkit.checks.arithmetic import rounding_allowance
 from evalkit.model import Loc
-from evalkit.prose.reading import halfwidth
+from evalkit.values.quantity import NUMBER_PATTERN, halfwidth, read_number
 
 _TERM = r"[^=/÷,;。:()×*\s]+"
 _FORMULA_RE = re.compile(
@@ -22,7 +22,7 @@ _FORMULA_RE = re.compile(
     r"(?P<rest>(?:\s*[×*]\s*100\s*%?)?(?:\s*=[^,;。]*)?)"
 )
 _NUMERIC_RE = re.compile(
-    r"=\s*(?P<a>\d+(?:\.\d+)?)\s*[/÷]\s*(?P<b>\d+(?:\.\d+)?)\s*(?:[×*]\s*100\s*%?)?\s*=\s*(?P<c>\d+(?:\.\d+)?)\s*%"
+    rf"=\s*(?P<a>{NUMBER_PATTERN})\s*[/÷]\s*(?P<b>{NUMBER_PATTERN})\s*(?:[×*]\s*100\s*%?)?\s*=\s*(?P<c>{NUMBER_PATTERN})\s*%"
 )
 _CLOSING_LABELS = {
     "notes": "备注",
@@ -57,6 +57,8 @@ def _term_kind(term: str) -> str | None:
 
 
 def _scan(text: str, where: str, place: tuple[int, ...], loc: Loc | None) -> Iterator[_Formula]:
+    if "执行率" not in text:  # every formula names the rate: most paragraphs need no pass
+        return
     ascii_text = halfwidth(text)
     for m in _FORMULA_RE.finditer(ascii_text):
         yield _Formula(
@@ -92,6 +94,11 @@ def _division(text: str) -> tuple[str, str, str] | None:
     return (m.group("a"), m.group("b"), m.group("c")) if m else None
 
 
+def _number(text: str) -> float:
+    value = read_number(text)
+    return 0.0 if value is None else value
+
+
 def _computes(a: float, b: float, c: float, tolerance: float) -> bool:
     return b != 0 and abs(a / b * 100 - c) <= rounding_allowance(c, tolerance)
 
@@ -106,7 +113,7 @@ def inverted(chk: Check, ctx: Context) -> Iterator[Finding]:
             continue
         numbers = _division(f.text)
         note = ""
-        if numbers and _computes(*map(float, numbers), tol):
+        if numbers and _computes(*map(_number, numbers), tol):
             note = f"（所列数字{numbers[0]}/{numbers[1]}={numbers[2]}%计算无误）"
         yield chk.finding(
             f"公式“{f.words}”分子分母写反，应为“{f.denominator}/{f.numerator}”{note}",
@@ -125,7 +132,7 @@ def numbers_wrong(chk: Check, ctx: Context) -> Iterator[Finding]:
         numbers = _division(f.text)
         if numbers is None:
             continue
-        a, b, c = map(float, numbers)
+        a, b, c = map(_number, numbers)
         if b == 0 or _computes(a, b, c, tol):
             continue
         why = "，分子分母颠倒" if _computes(b, a, c, tol) else ""

@@ -14,15 +14,14 @@ from evalkit.checks import Check, Context, Finding, check, fmt
 from evalkit.model import Indicator
 from evalkit.prose.reading import (
     HOW_HEADING,
+    MAX_FIGURES_PER_NARRATIVE,
+    MAX_FIGURES_PER_PARAGRAPH,
     ROLE_ACTUAL,
     ROLE_TARGET,
     Figure,
     Reading,
     Statement,
-    base,
     read_narrative,
-    to_wan,
-    units_agree,
 )
 from evalkit.values import notation as nt
 from evalkit.values.notation import Value
@@ -47,8 +46,10 @@ def finding_at(chk: Check, figure: Figure, message: str, severity: str | None = 
 
 def agrees(stated: Value, table: Value, approx_tol: float) -> bool:
     """True when a stated figure agrees with the table's: equal, or within a 约数's reach."""
-    a, _ = base(stated)
-    b, _ = base(table)
+    pair = nt.on_one_scale(stated, table)
+    if pair is None:
+        return False
+    a, b = pair
     if abs(a - b) <= 1e-9 * max(1.0, abs(b)):
         return True
     if stated.approximate or table.approximate:
@@ -61,14 +62,14 @@ def _comparable(ind: Indicator, role: str, st: Statement) -> bool:
     """The stated figure counts the same thing as the row's target or actual (units agree)."""
     fig = st.figure.value
     table, other = (ind.target, ind.actual) if role == ROLE_TARGET else (ind.actual, ind.target)
-    if table.kind != nt.NUMBER or not units_agree(fig, table):
+    if table.kind != nt.NUMBER or not nt.same_unit(fig, table):
         return False
     if table.unit:
         return True
     # A cell without unit ("100"): the row's other cell says what it counts; without one either,
     # only a figure whose own words name the row is compared.
     if other.kind == nt.NUMBER and other.unit:
-        return units_agree(fig, other)
+        return nt.same_unit(fig, other)
     return st.how != HOW_HEADING
 
 
@@ -176,7 +177,7 @@ def goal_without_indicator(chk: Check, ctx: Context) -> Iterator[Finding]:
         if goal.keys:
             continue
         # Amounts in a goal sentence are funding, not results ("安排资金50万元用于…").
-        figures = [f for f in goal.figures if to_wan(f.value) is None]
+        figures = [f for f in goal.figures if nt.to_wan(f.value) is None]
         if not figures:
             continue
         first, last = figures[0], figures[-1]
@@ -226,4 +227,22 @@ def budget_figures(chk: Check, ctx: Context) -> Iterator[Finding]:
             chk,
             bf.figure,
             f"报告正文{label}为{bf.figure.text}，表中{label}为{fmt(table)}万元",
+        )
+
+
+@check("N107", "narrative", "info", "正文数字过多，部分未核对")
+def figures_capped(chk: Check, ctx: Context) -> Iterator[Finding]:
+    """A paragraph (or the whole report text) holds more figures than the narrative reader takes
+    (500 per paragraph, 5,000 in all: no real report comes near): what follows was not compared
+    with the table. Usually a table pasted into the text; the reviewer checks it by hand."""
+    for source, read in reading_of(ctx).capped:
+        if read:
+            what = f"所含数字超过每段{MAX_FIGURES_PER_PARAGRAPH}个的核对上限，仅核对了前{read}个"
+        else:
+            what = f"未核对：报告正文数字已超过全文{MAX_FIGURES_PER_NARRATIVE}个的核对上限"
+        yield chk.finding(
+            f"{source.label}{what}，其余数字未与自评表比对，请人工核对",
+            source.label,
+            source.loc,
+            source.place,
         )

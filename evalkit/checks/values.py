@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from evalkit.checks import Check, Context, Finding, check, place_row, where_row
-from evalkit.prose.reading import to_wan, units_agree
 from evalkit.scoring.rules import is_cost_indicator
 from evalkit.values import notation as nt
 
@@ -72,7 +71,9 @@ def cost_floor(chk: Check, ctx: Context) -> Iterator[Finding]:
         ind, target = s.indicator, s.target
         if target is None or target.comparator not in (">=", ">"):
             continue
-        costly = "成本" in ind.level2 or (to_wan(target) is not None and is_cost_indicator(ind, ctx.profile))
+        costly = "成本" in ind.level2 or (
+            nt.to_wan(target) is not None and is_cost_indicator(ind, ctx.profile)
+        )
         if costly:
             yield chk.finding(
                 f"成本指标目标值“{ind.target_text}”为下限，成本类目标应为上限（≤）",
@@ -90,7 +91,7 @@ def unit_mismatch(chk: Check, ctx: Context) -> Iterator[Finding]:
         t, a = s.target, s.actual
         if t is None or a is None or t.kind != nt.NUMBER or a.kind != nt.NUMBER:
             continue
-        if not units_agree(t, a):
+        if not nt.same_unit(t, a):
             ind = s.indicator
             yield chk.finding(
                 f"目标值“{ind.target_text}”单位为“{t.unit}”，实际完成值“{ind.actual_text}”单位为“{a.unit}”",

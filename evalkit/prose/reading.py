@@ -19,13 +19,19 @@ reviewer's trust.
 
 from __future__ import annotations
 
+import bisect
 import re
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from evalkit.model import Filing, Indicator, Loc
 from evalkit.values import notation as nt
+from evalkit.values import quantity as qty
 from evalkit.values.notation import Value, parse_value
+from evalkit.values.quantity import halfwidth
+
+__all__ = ["halfwidth"]  # re-exported: the checks quote and search text in its half-width form
 
 ROLE_TARGET = "target"
 ROLE_ACTUAL = "actual"
@@ -38,101 +44,12 @@ DEFAULT_NAME_MATCH = 0.85
 _BIGRAM_MATCH = 0.5  # share of the name's character pairs the words must contain as well
 _PREFIX_WINDOW = 24  # characters before a figure searched for the indicator's name
 
-# Full-width ASCII (，：；（）＞％０-９…) to ASCII, one character for one, so that positions found
-# in the translated text are positions in the original.
-_ASCII = {cp: chr(cp - 0xFEE0) for cp in range(0xFF01, 0xFF5F)}
-
-
-def halfwidth(text: str) -> str:
-    """Full-width ASCII (，：；（）＞％１２…) as ASCII, one character for one: positions keep."""
-    return text.translate(_ASCII)
-
-
-# --- figures ----------------------------------------------------------------------------------
-
-_UNITS = (
-    "个百分点",
-    "平方米",
-    "立方米",
-    "人次",
-    "人份",
-    "场次",
-    "户次",
-    "公里",
-    "千米",
-    "公顷",
-    "公斤",
-    "千克",
-    "小时",
-    "元",
-    "人(?!民)",
-    "名(?!单|称)",
-    "位",
-    "户",
-    "家",
-    "所",
-    "个(?!人|月|百分点)",
-    "项",
-    "次",
-    "期(?!间|末|初)",
-    "场",
-    "批",
-    "篇",
-    "条",
-    "份",
-    "件",
-    "套",
-    "台",
-    "辆",
-    "座",
-    "处",
-    "间",
-    "张",
-    "本",
-    "册",
-    "类",
-    "种",
-    "支",
-    "队",
-    "例",
-    "宗",
-    "天",
-    "米",
-    "亩",
-    "吨",
-    "%",
-    "‰",
-)
-_CMP_WORDS = (
-    "大于等于",
-    "小于等于",
-    "不少于",
-    "不低于",
-    "不小于",
-    "不超过",
-    "不高于",
-    "不多于",
-    "控制在",
-    "至少",
-    "超过",
-    "大于",
-    "高于",
-    "多于",
-    "低于",
-    "少于",
-    "小于",
-    "达到",
-    "约",
-    "近",
-)
-_FIGURE_RE = re.compile(
-    rf"(?P<cmp>{'|'.join(_CMP_WORDS)}|[≥≤><=])?\s*"
-    r"(?<![\d.第/])(?P<num>\d+(?:\.\d+)?)\s*"
-    r"(?P<mag>万|亿|千)?(?P<approx>余|多)?"
-    rf"(?P<unit>{'|'.join(_UNITS)})"
-    r"(?P<suffix>及以上|以上|以下|以内|左右|余)?"
-)
-_MAGNITUDE = {"万": 1e4, "亿": 1e8, "千": 1e3}
+# A paragraph holding more figures than this is a table or a dump pasted into the text, not
+# prose: its first figures are read and the rest are left (a note says so; no report comes close).
+MAX_FIGURES_PER_PARAGRAPH = 500
+# And the whole narrative (a long department report states a few hundred): past this many
+# figures the remaining paragraphs are not read.
+MAX_FIGURES_PER_NARRATIVE = 5_000
 
 
 @dataclass(frozen=True)
@@ -215,52 +132,33 @@ class Reading:
     goals: list[GoalStatement] = field(default_factory=list)
     budget: list[BudgetFigure] = field(default_factory=list)
     sections: dict[int, str] = field(default_factory=dict)  # paragraph index → its heading
+    # Sources whose figures were not all read (MAX_FIGURES_PER_PARAGRAPH / _PER_NARRATIVE):
+    # (source, how many of its figures were read).
+    capped: list[tuple[Source, int]] = field(default_factory=list)
+    _index: dict[str, list[Statement]] = field(default_factory=dict, repr=False, compare=False)
+    _indexed: int = field(default=0, repr=False, compare=False)
 
     def for_indicator(self, key: str) -> list[Statement]:
         """The statements tied to one indicator row."""
-        return [s for s in self.statements if key in s.keys]
+        if self._indexed != len(self.statements):
+            self._index.clear()
+            for st in self.statements:
+                for k in st.keys:
+                    self._index.setdefault(k, []).append(st)
+            self._indexed = len(self.statements)
+        return list(self._index.get(key, ()))
 
 
-def base(value: Value) -> tuple[float, str]:
-    """A number value's figure and unit with the magnitude folded in: 1.5万人次 → (15000, 人次).
-
-    Money is given in 万元, the budget's unit: 50000元 → (5, 万元).
-    """
-    wan = to_wan(value)
-    if wan is not None:
-        return wan, "万元"
-    number, unit = value.number or 0.0, value.unit
-    if unit in _MAGNITUDE:
-        return number * _MAGNITUDE[unit], ""
-    if len(unit) > 1 and unit[0] in _MAGNITUDE:
-        return number * _MAGNITUDE[unit[0]], unit[1:]
-    return number, unit
-
-
-def to_wan(value: Value) -> float | None:
-    """A money value in 万元 (the table's unit), or None when it is no money."""
-    if value.kind != nt.NUMBER or value.number is None:
-        return None
-    scale = {"万元": 1.0, "元": 1e-4, "亿元": 1e4, "千元": 1e-1}.get(value.unit)
-    return None if scale is None else value.number * scale
-
-
-def units_agree(a: Value, b: Value) -> bool:
-    """True when two number values count the same thing (magnitudes folded; blank unit agrees)."""
-    ua, ub = base(a)[1], base(b)[1]
-    if ua == "%" or ub == "%":
-        return ua == ub or not ua or not ub
-    return nt.same_unit(replace(a, unit=ua), replace(b, unit=ub))
-
-
-def find_figures(text: str) -> list[tuple[int, int, Value]]:
-    """Every number with a unit in ``text``: ``(start, end, value)``; years, months and dates are not."""
+def find_figures(text: str, limit: int | None = None) -> list[tuple[int, int, Value]]:
+    """Every number with a unit in ``text``: ``(start, end, value)``; years, months and dates are
+    not. At most ``limit`` figures when given."""
     out = []
-    for m in _FIGURE_RE.finditer(halfwidth(text)):
-        start = m.start("cmp") if m.group("cmp") else m.start("num")
-        value = parse_value(text[start : m.end()])
+    for span in qty.iter_figure_spans(text):
+        value = parse_value(text[span.start : span.end])
         if value.kind == nt.NUMBER:
-            out.append((start, m.end(), value))
+            out.append((span.start, span.end, value))
+            if limit is not None and len(out) >= limit:
+                break
     return out
 
 
@@ -273,11 +171,14 @@ _CLAUSE_END = ",;:。、!?()"
 _LEAD_RE = re.compile(r"^\s*(?P<head>[^:,;。]{2,40}?)\s*[:。]")
 _HEAD_TAIL = re.compile(r"(?:指标)?(?:的)?(?:完成情况分析|完成情况|情况分析|分析|情况)$|指标$")
 _GOAL_HEADING_EXCLUDED = ("完成", "实现", "分析", "未", "偏差", "自评", "评价", "结果", "情况")
+_LEAD_CHARS = 80  # a heading, a lead-in ("普及救护培训人数：") or "年度绩效目标：" starts a paragraph
 _INLINE_GOAL_RE = re.compile(r"^\s*(?:\S{0,10}?)(?:绩效目标|年度目标|总体目标|整体目标)\s*:\s*(?=\S)")
 
 
 def is_heading(text: str) -> bool:
     """True for a heading line: short, no sentence punctuation ("2.整体绩效目标", "产出指标")."""
+    if len(text) > 200 and len(text.strip()) > 40:  # long text: not a heading, and not worth a pass
+        return False
     t = halfwidth(text).strip()
     if not t or len(t) > 40 or t[-1] in "。;!?":
         return False
@@ -311,7 +212,7 @@ def goal_paragraphs(filing: Filing) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     in_goals = False
     for p in filing.narrative:
-        text = halfwidth(p.text)
+        text = halfwidth(p.text[:_LEAD_CHARS])  # a heading or a lead-in is short
         if is_heading(p.text):
             name = _ENUM_RE.sub("", text)
             in_goals = _is_goal_heading(name) or (in_goals and "指标" in name and not _excluded(name))
@@ -331,6 +232,9 @@ def _excluded(text: str) -> bool:
 
 def quote(text: str, start: int, end: int, limit: int = 30) -> str:
     """``text[start:end]`` widened to its clause, cut to ``limit`` characters with “…” marks."""
+    offset = max(0, start - limit)
+    text, start, end = text[offset : end + limit], start - offset, end - offset
+    left_edge = offset > 0
     t = halfwidth(text)
     left = start
     while left > 0 and t[left - 1] not in _SENTENCE_END + ",:" and end - left < limit - 2:
@@ -341,23 +245,26 @@ def quote(text: str, start: int, end: int, limit: int = 30) -> str:
     if right < len(t) and t[right] in _SENTENCE_END and right - left < limit:
         right += 1  # keep the full stop when it fits
     out = text[left:right].strip()
-    if left > 0 and t[left - 1] not in _SENTENCE_END + ",:":
+    if (left > 0 or left_edge) and (left == 0 or t[left - 1] not in _SENTENCE_END + ",:"):
         out = "…" + out
     if right < len(t) and t[right - 1] not in _SENTENCE_END:
         out += "…"
     return out
 
 
-def _spans(text: str, ends: str) -> list[tuple[int, int]]:
-    t = halfwidth(text)
-    spans, start = [], 0
-    for i, ch in enumerate(t):
-        if ch in ends:
-            spans.append((start, i + 1))
-            start = i + 1
-    if start < len(t):
-        spans.append((start, len(t)))
-    return [(a, b) for a, b in spans if text[a:b].strip()]
+@lru_cache(maxsize=16)
+def _span_re(ends: str) -> re.Pattern[str]:
+    # The ends as written and in full width (；！？ for ;!?), so the text needs no translation.
+    marks = re.escape(ends + "".join(chr(ord(ch) + 0xFEE0) for ch in ends if "!" <= ch <= "~"))
+    return re.compile(rf"[^{marks}]*[{marks}]|[^{marks}]+")
+
+
+def _spans(text: str, ends: str) -> Iterator[tuple[int, int]]:
+    """The pieces of ``text`` up to and including each end mark (sentences, clauses), blank ones
+    left out; lazily, so a reader that stops early does not split the rest."""
+    for m in _span_re(ends).finditer(text):
+        if not m.group().isspace():
+            yield m.start(), m.end()
 
 
 # --- indicator names --------------------------------------------------------------------------
@@ -469,12 +376,88 @@ _FILLER = re.compile(
 )
 
 
-def _role(sentence: str, at: int, after: str, default: str) -> str:
-    if _TARGET_AFTER.match(after) or _TARGET_BEFORE.search(sentence[:at]):
-        return ROLE_TARGET
-    marks = [(m.start(), ROLE_TARGET) for m in _PLAN_MARK.finditer(sentence[:at])]
-    marks += [(m.start(), ROLE_ACTUAL) for m in _ACTUAL_MARK.finditer(sentence[:at])]
-    return max(marks)[1] if marks else default
+_ROLE_WINDOW = 16  # characters next to a figure searched for 目标值 / 的目标
+
+
+class _Roles:
+    """The plan and result words of one sentence, found once: a figure's role is the role of the
+    last such word ending before it (one pass per sentence, not one per figure)."""
+
+    def __init__(self, sentence: str) -> None:
+        marks = [(m.end(), m.start(), ROLE_TARGET) for m in _PLAN_MARK.finditer(sentence)]
+        marks += [(m.end(), m.start(), ROLE_ACTUAL) for m in _ACTUAL_MARK.finditer(sentence)]
+        marks.sort()
+        self.sentence = sentence
+        self.ends = [end for end, _, _ in marks]
+        self.best: list[tuple[int, str]] = []  # the latest-starting mark among the first i + 1
+        for _, start, role in marks:
+            mark = (start, role)
+            self.best.append(max(self.best[-1], mark) if self.best else mark)
+
+    def role(self, at: int, end: int, clause_end: int, default: str) -> str:
+        s = self.sentence
+        after = s[end : min(clause_end, end + _ROLE_WINDOW)]
+        if _TARGET_AFTER.match(after) or _TARGET_BEFORE.search(s[max(0, at - _ROLE_WINDOW) : at]):
+            return ROLE_TARGET
+        i = bisect.bisect_right(self.ends, at)
+        return self.best[i - 1][1] if i else default
+
+
+class _Matcher:
+    """Indicator names prepared once per reading (core, its characters and pairs), with the
+    answers for words already seen: naming is the costly step of reading a figure."""
+
+    def __init__(self, indicators: list[Indicator], threshold: float) -> None:
+        self.threshold = threshold
+        self.rows = []
+        for ind in indicators:
+            core = name_core(ind.name)
+            if core:
+                self.rows.append((ind, core, _bigrams(core)))
+        self.seen: dict[str, tuple[float, list[Indicator]]] = {}
+
+    def best(self, words: str) -> tuple[float, list[Indicator]]:
+        plain = _PUNCT_RE.sub("", halfwidth(words))
+        hit = self.seen.get(plain)
+        if hit is not None:
+            return hit
+        chars_in = set(plain)
+        found = _bigrams(plain)
+        scored = []
+        for ind, core, pairs in self.rows:
+            if core in plain:
+                scored.append((2.0, ind))
+                continue
+            chars = sum(1 for ch in core if ch in chars_in) / len(core)
+            if chars < self.threshold:
+                continue
+            pair_share = (len(pairs & found) / len(pairs)) if pairs else chars
+            if pair_share >= _BIGRAM_MATCH:
+                scored.append((chars + pair_share, ind))
+        top = max((sc for sc, _ in scored), default=0.0)
+        out = (top, [ind for sc, ind in scored if sc >= top - 0.05]) if top > 0 else (0.0, [])
+        if len(self.seen) < 20_000:
+            self.seen[plain] = out
+        return out
+
+
+class _Cap:
+    """How many more figures a paragraph may give (MAX_FIGURES_PER_PARAGRAPH)."""
+
+    def __init__(self, left: int) -> None:
+        self.left = left
+        self.hit = False
+
+    def take(self, text: str) -> list[tuple[int, int, Value]]:
+        if self.left <= 0:
+            self.hit = True
+            return []
+        figures = find_figures(text, limit=self.left + 1)
+        if len(figures) > self.left:
+            figures = figures[: self.left]
+            self.hit = True
+        self.left -= len(figures)
+        return figures
 
 
 def _bare(prefix: str) -> bool:
@@ -509,7 +492,7 @@ _RAISE_WORDS = re.compile(r"调增|追加|增加")
 def _budget_kind(prefix: str, value: Value) -> str | None:
     if value.unit == "%":
         return "rate" if re.search(rf"执行率{_FILL}", prefix) else None
-    if to_wan(value) is None or "执行率" in prefix:
+    if nt.to_wan(value) is None or "执行率" in prefix:
         return None
     for kind, pattern in _BUDGET_KINDS:
         if pattern.search(prefix):
@@ -535,25 +518,44 @@ def _sources(filing: Filing) -> list[Source]:
     return out
 
 
-def read_narrative(filing: Filing, name_match: float = DEFAULT_NAME_MATCH) -> Reading:
+def read_narrative(
+    filing: Filing,
+    name_match: float = DEFAULT_NAME_MATCH,
+    max_figures: int = MAX_FIGURES_PER_PARAGRAPH,
+    max_total: int = MAX_FIGURES_PER_NARRATIVE,
+) -> Reading:
     """Read the figures the report text states, the goals it sets and the budget figures it gives.
 
     ``name_match`` is the share of an indicator name's characters (its core, see
     :func:`name_core`) the words before a figure must contain for the figure to be tied to it.
+    At most ``max_figures`` figures are read per paragraph and ``max_total`` in all; a paragraph
+    cut short is listed in :attr:`Reading.capped`. The text is read in one pass: the work grows
+    with the length of the text, not with the square of its figures.
     """
     reading = Reading(sections=sections(filing))
-    indicators = filing.indicators
+    matcher = _Matcher(filing.indicators, name_match)
     goal_offsets = dict(goal_paragraphs(filing))
-    for source in _sources(filing):
-        if source.index in goal_offsets:
-            _read_goals(reading, source, goal_offsets[source.index], indicators, name_match)
-            continue
-        _read_results(reading, source, indicators, name_match)
-        _read_budget(reading, source)
+    sources = _sources(filing)
     goal_text = filing.closing.get("overall_goal", "")
     if goal_text.strip():
-        source = Source(0, "自评表“年度总体目标 预期目标”", goal_text, (2, 0, 0))
-        _read_goals(reading, source, 0, indicators, name_match)
+        sources.append(Source(0, "自评表“年度总体目标 预期目标”", goal_text, (2, 0, 0)))
+    left = max_total
+    for source in sources:
+        if left <= 0:
+            reading.capped.append((source, 0))
+            continue
+        cap = _Cap(min(max_figures, left))
+        if source.place == (2, 0, 0) and source.label.endswith("预期目标”"):
+            _read_goals(reading, source, 0, matcher, cap)
+        elif source.index in goal_offsets and source.place[0] == 3:
+            _read_goals(reading, source, goal_offsets[source.index], matcher, cap)
+        else:
+            _read_results(reading, source, matcher, cap)
+            _read_budget(reading, source, _Cap(min(max_figures, left)))
+        read = min(max_figures, left) - cap.left
+        left -= read
+        if cap.hit:
+            reading.capped.append((source, read))
     return reading
 
 
@@ -565,30 +567,40 @@ def _head_matches(head: str, indicators: list[Indicator], threshold: float) -> l
 
 def _lead_matches(text: str, indicators: list[Indicator], threshold: float) -> list[Indicator]:
     """The rows the paragraph's lead-in ("普及救护培训人数：", "为区内…力量。") names, if any."""
-    m = _LEAD_RE.match(_ENUM_RE.sub(lambda e: " " * len(e.group()), halfwidth(text)))
+    m = _LEAD_RE.match(_ENUM_RE.sub(lambda e: " " * len(e.group()), halfwidth(text[:_LEAD_CHARS])))
     return _head_matches(m.group("head"), indicators, threshold) if m else []
 
 
-def _read_results(reading: Reading, source: Source, indicators: list[Indicator], threshold: float) -> None:
+def _read_results(reading: Reading, source: Source, matcher: _Matcher, cap: _Cap) -> None:
     # The lead-in names the row the paragraph is about; a "名称：" inside it ("（1）数量指标。
     # ①农村公路养护里程：年度目标120公里…") names the row of what follows, until the next one.
+    indicators = [row[0] for row in matcher.rows]
+    threshold = matcher.threshold
     lead = _lead_matches(source.text, indicators, threshold)
     for s_start, s_end in _spans(source.text, _SENTENCE_END):
+        if cap.hit:
+            return
         previous: Statement | None = None
         sentence = halfwidth(source.text[s_start:s_end])
+        roles: _Roles | None = None
         for c_start, c_end in _spans(sentence, _CLAUSE_END):
-            figures = find_figures(sentence[c_start:c_end])
+            if cap.hit:
+                return
+            figures = cap.take(sentence[c_start:c_end])
             if not figures and sentence[c_end - 1] == ":" and (c_start or s_start):
                 lead = _head_matches(sentence[c_start : c_end - 1], indicators, threshold)
                 continue
+            if figures and roles is None:
+                roles = _Roles(sentence)
             cursor = c_start
             for f_start, f_end, value in figures:
                 a, b = c_start + f_start, c_start + f_end
                 prefix = sentence[max(cursor, a - _PREFIX_WINDOW) : a]
                 cursor = b
-                role = _role(sentence, a, sentence[b:c_end], ROLE_ACTUAL)
+                assert roles is not None
+                role = roles.role(a, b, c_end, ROLE_ACTUAL)
                 figure = Figure(source, s_start + a, s_start + b, value, role, prefix.strip())
-                statement = _attribute(figure, prefix, indicators, threshold, lead, previous)
+                statement = _attribute(figure, prefix, matcher, lead, previous)
                 if statement is not None:
                     reading.statements.append(statement)
                     previous = statement
@@ -597,16 +609,15 @@ def _read_results(reading: Reading, source: Source, indicators: list[Indicator],
 def _attribute(
     figure: Figure,
     prefix: str,
-    indicators: list[Indicator],
-    threshold: float,
+    matcher: _Matcher,
     lead: list[Indicator],
     previous: Statement | None,
     goal: bool = False,
 ) -> Statement | None:
-    score, named = best_match(prefix, indicators, threshold)
+    score, named = matcher.best(prefix)
     # Under a lead-in naming a row, only words naming another row in full take a figure away.
     if named and (not lead or score >= 2.0):
-        agreeing = [i for i in named if (r := _ref_value(i)) is None or units_agree(r, figure.value)]
+        agreeing = [i for i in named if (r := _ref_value(i)) is None or nt.same_unit(r, figure.value)]
         return Statement(figure, tuple(i.key for i in (agreeing or named)), HOW_CLAUSE, goal)
     if _bare(prefix) and previous is not None:
         how = HOW_HEADING if previous.how == HOW_HEADING else HOW_INHERITED
@@ -616,26 +627,31 @@ def _attribute(
     return None
 
 
-def _read_goals(
-    reading: Reading, source: Source, offset: int, indicators: list[Indicator], threshold: float
-) -> None:
+def _read_goals(reading: Reading, source: Source, offset: int, matcher: _Matcher, cap: _Cap) -> None:
     text = source.text
     for s_start, s_end in _spans(text, _SENTENCE_END):
         if s_end <= offset:
             continue
+        if cap.hit:
+            return
         s_start = max(s_start, offset)
         sentence = halfwidth(text[s_start:s_end])
         goal = GoalStatement(source, s_start, s_end)
         keys: list[str] = []
         previous: Statement | None = None
         for c_start, c_end in _spans(sentence, _CLAUSE_END):
+            if cap.hit:
+                break
             clause = sentence[c_start:c_end]
-            figures = find_figures(clause)
+            figures = cap.take(clause)
             if not figures:
                 continue
-            words = clause
-            for f_start, f_end, _ in reversed(figures):
-                words = words[:f_start] + " " + words[f_end:]
+            # The clause's words without its figures, built in one pass.
+            pieces, last = [], 0
+            for f_start, f_end, _ in figures:
+                pieces += [clause[last:f_start], " "]
+                last = f_end
+            words = "".join([*pieces, clause[last:]])
             cursor = c_start
             for f_start, f_end, value in figures:
                 a, b = c_start + f_start, c_start + f_end
@@ -643,33 +659,35 @@ def _read_goals(
                 cursor = b
                 figure = Figure(source, s_start + a, s_start + b, value, ROLE_TARGET, prefix.strip())
                 goal.figures.append(figure)
-                statement = _attribute(figure, prefix, indicators, threshold, [], previous, goal=True)
+                statement = _attribute(figure, prefix, matcher, [], previous, goal=True)
                 if statement is not None:
                     reading.statements.append(statement)
                     previous = statement
                     keys += statement.keys
             # a clause naming a row counts even when its figure is in another unit
-            keys += [i.key for i in best_match(words, indicators, threshold)[1]]
+            keys += [i.key for i in matcher.best(words)[1]]
         if goal.figures:
             goal.keys = tuple(dict.fromkeys(keys))
             reading.goals.append(goal)
 
 
-def _read_budget(reading: Reading, source: Source) -> None:
+def _read_budget(reading: Reading, source: Source, cap: _Cap) -> None:
     found: list[BudgetFigure] = []
-    text = halfwidth(source.text)
+    text = source.text
     for c_start, c_end in _spans(text, ",;:。()!?"):
-        clause = text[c_start:c_end]
+        if cap.hit:
+            break
+        clause = halfwidth(text[c_start:c_end])
         if "=" in clause or "/" in clause:  # a formula: the formula checks read it
             continue
         cursor = 0
-        for f_start, f_end, value in find_figures(clause):
+        for f_start, f_end, value in cap.take(clause):
             prefix = clause[cursor:f_start]
             cursor = f_end
             kind = _budget_kind(prefix, value)
             if kind is None:
                 continue
-            amount = value.number if kind == "rate" else to_wan(value)
+            amount = value.number if kind == "rate" else nt.to_wan(value)
             if amount is None:
                 continue
             signed = True

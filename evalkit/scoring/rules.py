@@ -13,7 +13,6 @@ from evalkit.scoring.decisions import Decision, Decisions
 from evalkit.scoring.profiles import Profile
 from evalkit.values import notation as nt
 from evalkit.values.notation import Value, parse_value
-from evalkit.values.quantity import same_scale
 
 # Scoring rules, as reported per indicator.
 POSITIVE = "positive"
@@ -155,8 +154,7 @@ def on_one_scale(target: Value, actual: Value) -> tuple[float, float, bool]:
     500000, 480000), and whether their units could be put on one; when not (人 vs %), the
     numbers as written, so the row still scores as the filer wrote it and the value checks report
     the mismatch."""
-    qt, qa = target.quantity, actual.quantity
-    pair = same_scale(qt, qa) if qt is not None and qa is not None else None
+    pair = nt.on_one_scale(target, actual)
     if pair is None:
         return target.number or 0.0, actual.number or 0.0, False
     return pair[0], pair[1], True

@@ -10,7 +10,7 @@ import calendar
 import math
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from evalkit.values import quantity as qty
 from evalkit.values.quantity import Quantity
@@ -77,7 +77,7 @@ class Value:
         """True when the value is a percentage."""
         return self.unit == "%"
 
-    @property
+    @cached_property
     def quantity(self) -> Quantity | None:
         """A number value as a :class:`~evalkit.values.quantity.Quantity` (magnitude applied, unit
         family and base scale: "1.5万人次" → 15000 人次); None for any other kind."""
@@ -612,6 +612,20 @@ def same_unit(a: Value, b: Value) -> bool:
     if qa is None or qb is None:
         return not a.unit or not b.unit or a.unit == b.unit
     return qty.same_count(qa, qb)
+
+
+def on_one_scale(a: Value, b: Value) -> tuple[float, float] | None:
+    """Two number values on one scale (1.5万人次 and 15000人次 → 15000, 15000; ≤50万元 and
+    480000元 → 500000, 480000), or None when either is no number or their units do not convert."""
+    qa, qb = a.quantity, b.quantity
+    if qa is None or qb is None:
+        return None
+    return qty.same_scale(qa, qb)
+
+
+def to_wan(v: Value) -> float | None:
+    """A money value in 万元 (the table's unit: 480000元 → 48), or None when it is no money."""
+    return qty.to_wan(v.quantity)
 
 
 def as_fraction(v: Value) -> float | None:

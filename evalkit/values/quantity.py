@@ -14,6 +14,7 @@ cn2an's own free-text mode rewrites ordinary words (一般 → 1般, 十分 → 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -25,9 +26,19 @@ _HALFWIDTH = {cp: chr(cp - 0xFEE0) for cp in range(0xFF01, 0xFF5F)}
 _HALFWIDTH[0x3000] = " "
 
 
+_HALFWIDTH_PAIRS = tuple((chr(cp), ch) for cp, ch in _HALFWIDTH.items())
+
+
 def halfwidth(text: str) -> str:
     """Full-width ASCII (，：；（）＞％１２…) as ASCII, one character for one: positions keep."""
-    return text.translate(_HALFWIDTH)
+    if len(text) < 256:
+        return text.translate(_HALFWIDTH)
+    # str.translate looks every character up; on long CJK text a replace per character present
+    # is several times faster (a paragraph of 300,000 figures is read in one pass either way).
+    for full, half in _HALFWIDTH_PAIRS:
+        if full in text:
+            text = text.replace(full, half)
+    return text
 
 
 # --- number tokens ------------------------------------------------------------------------------
@@ -332,7 +343,11 @@ def figure_spans(text: str) -> list[Span]:
     """Every figure with a unit in free text ("不少于14次", "40余篇", "1.5万人次", "三千五百人次",
     "百分之九十五"), in order, in one pass. Years, months, dates and ordinals (第3期) are not
     figures; a number without a unit is none either."""
-    out: list[Span] = []
+    return list(iter_figure_spans(text))
+
+
+def iter_figure_spans(text: str) -> Iterator[Span]:
+    """:func:`figure_spans` one at a time, so a caller with a cap stops the scan early."""
     t = halfwidth(text)
     for m in _FIGURE_RE.finditer(t):
         if m.group("pct") and percent_number(m.group("pnum")) is None:
@@ -340,8 +355,7 @@ def figure_spans(text: str) -> list[Span]:
         if m.group("cn") and cn_number(m.group("cn")) is None:
             continue
         first = next(g for g in ("cmp", "pct", "num", "cn") if m.group(g))
-        out.append(Span(m.start(first), m.end()))
-    return out
+        yield Span(m.start(first), m.end())
 
 
 _BOUND_TAIL_RE = re.compile(r"\s*(?:及以上|以上|以下|以内|左右|余|多)?\s*")
