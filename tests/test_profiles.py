@@ -52,3 +52,22 @@ def test_typo_in_key_is_rejected(tmp_path: Path) -> None:
     path.write_text("name: typo\nweigths:\n  output: 40\n", encoding="utf-8")
     with pytest.raises(ProfileError, match="weigths"):
         load_profile(path)
+
+
+def test_check_selection_settings_default_to_every_stable_code() -> None:
+    c = load_profile().checks
+    assert (c.select, c.ignore, c.severity, c.preview) == (("ALL",), (), {}, False)
+
+
+def test_check_selection_is_inherited_and_validated(tmp_path: Path) -> None:
+    path = tmp_path / "quiet.yaml"
+    path.write_text(
+        "name: quiet\nextends: mof-2020\nchecks:\n  ignore: [D101, narrative]\n  severity: {O101: info}\n",
+        encoding="utf-8",
+    )
+    p = load_profile(path)
+    assert p.checks.ignore == ("D101", "narrative") and p.checks.severity == {"O101": "info"}
+    assert p.checks.rate_tolerance == 0.01  # the rest of checks: inherited
+    path.write_text("name: bad\nchecks:\n  severity: {O101: fatal}\n", encoding="utf-8")
+    with pytest.raises(ProfileError, match=r"checks\.severity\.O101"):
+        load_profile(path)

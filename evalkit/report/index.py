@@ -10,15 +10,16 @@ from __future__ import annotations
 import io
 import json
 import os
-from html import escape
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pandas as pd
+from markupsafe import Markup
 
 from evalkit.fileio import atomic_write_bytes
 from evalkit.report import frames as tables
+from evalkit.report.sections import render_section
 
 GROUPINGS = {
     "grade": "复核等级",
@@ -122,12 +123,6 @@ def group_units(units: pd.DataFrame, findings: pd.DataFrame, by: str) -> pd.Data
     return out.sort_values("group", key=lambda s: s.map(lambda g: (order.get(g, 99), g)), ignore_index=True)
 
 
-def _e(value: Any) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return ""
-    return escape(str(value))
-
-
 def _text(value: Any) -> str:
     return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
 
@@ -147,15 +142,24 @@ def _href(path: str) -> str:
     return quote(path, safe="/")
 
 
-def units_html(units: pd.DataFrame) -> str:
+def _diff(value: Any) -> str:
+    return "" if value is None or pd.isna(value) else f"{value:+.2f}"
+
+
+def units_html(units: pd.DataFrame) -> Markup:
     """The unit table: links to each report, declared vs reviewed, execution rate, findings."""
     rows = []
     for u in units.itertuples(index=False):
         if u.status != "ok":
-            link = f'<a href="{_href(u.report)}">{_e(u.unit)}</a>' if u.report else _e(u.unit)
             rows.append(
-                f'<tr class="failed" data-unit="{_e(u.unit_id)}" data-status="failed"><td>{link}</td>'
-                f'<td>{_e(u.department)}</td><td colspan="7" class="bad">{_e(u.error)}</td></tr>'
+                {
+                    "failed": True,
+                    "unit_id": _text(u.unit_id),
+                    "unit": _text(u.unit),
+                    "href": _href(u.report) if u.report else "",
+                    "department": _text(u.department),
+                    "error": _text(u.error),
+                }
             )
             continue
         declared = " ".join(
@@ -163,39 +167,42 @@ def units_html(units: pd.DataFrame) -> str:
             for x in (_num(u.declared_total) if pd.notna(u.declared_total) else "", _text(u.declared_grade))
             if x
         )
-        diff = "" if pd.isna(u.difference) else f"{u.difference:+.2f}"
-        diff_cls = " bad" if pd.notna(u.difference) and u.difference > 0.01 else ""
         rows.append(
-            f'<tr data-unit="{_e(u.unit_id)}" data-status="ok" data-total="{u.total:.2f}">'
-            f'<td><a href="{_href(u.report)}">{_e(u.unit)}</a></td><td>{_e(u.department)}</td><td>{_e(u.kind)}</td>'
-            f'<td class="n">{_e(declared) or "—"}</td><td class="n"><b>{u.total:.2f}</b> {_e(u.grade)}</td>'
-            f'<td class="n{diff_cls}">{diff}</td><td class="n">{_pct(u.budget_rate)}</td>'
-            f'<td class="n"><span class="error">{int(u.errors)}</span> / <span class="warning">{int(u.warnings)}</span>'
-            f' / <span class="info">{int(u.infos)}</span></td><td class="n">{int(u.reviewed_items)}</td></tr>'
+            {
+                "failed": False,
+                "unit_id": _text(u.unit_id),
+                "unit": _text(u.unit),
+                "href": _href(u.report),
+                "department": _text(u.department),
+                "kind": _text(u.kind),
+                "declared": declared,
+                "total": u.total,
+                "grade": _text(u.grade),
+                "diff": _diff(u.difference),
+                "diff_bad": bool(pd.notna(u.difference) and u.difference > 0.01),
+                "rate": _pct(u.budget_rate),
+                "errors": int(u.errors),
+                "warnings": int(u.warnings),
+                "infos": int(u.infos),
+                "reviewed_items": int(u.reviewed_items),
+            }
         )
-    if not rows:
-        rows.append('<tr><td colspan="9">暂无单位结果：请先运行 <code>evalkit run</code>。</td></tr>')
-    return (
-        "<table><thead><tr><th>单位（项目）</th><th>主管部门</th><th>类型</th><th class='n'>自评</th>"
-        "<th class='n'>复核</th><th class='n'>分差</th><th class='n'>预算执行率</th>"
-        "<th class='n'>错误 / 警告 / 提示</th><th class='n'>复核决定</th></tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>"
-    )
+    return render_section("index_units.html.j2", rows=rows)
 
 
-def groups_html(groups: pd.DataFrame, label: str) -> str:
+def groups_html(groups: pd.DataFrame, label: str) -> Markup:
     """A regrouped table (see :func:`group_units`)."""
-    if groups.empty:
-        return "<p>没有可分组的数据。</p>"
-    body = "".join(
-        f"<tr><td>{_e(g.group)}</td><td class='n'>{g.units}</td><td class='n'>{g.findings}</td>"
-        f"<td class='n'>{_num(g.mean_total)}</td><td>{_e(g.names)}</td></tr>"
+    rows = [
+        {
+            "group": _text(g.group),
+            "units": g.units,
+            "findings": g.findings,
+            "mean_total": _num(g.mean_total),
+            "names": _text(g.names),
+        }
         for g in groups.itertuples(index=False)
-    )
-    return (
-        f"<table><thead><tr><th>{_e(label)}</th><th class='n'>单位数</th><th class='n'>发现数</th>"
-        f"<th class='n'>平均复核得分</th><th>单位</th></tr></thead><tbody>{body}</tbody></table>"
-    )
+    ]
+    return render_section("index_groups.html.j2", rows=rows, label=label)
 
 
 class Summary:
@@ -211,12 +218,12 @@ class Summary:
         self.frame = tables.units(self.results)  # one row per unit
         self.findings_df = tables.unit_findings(self.results)
 
-    def _html(self, text: str) -> Any:
+    def _html(self, body: Markup) -> Any:
         if not self.show:
             return None
         from IPython.display import HTML
 
-        return HTML(f'<div class="ek">{text}</div>')
+        return HTML(render_section("ek.html.j2", body=body))
 
     @property
     def ok(self) -> pd.DataFrame:
@@ -226,36 +233,39 @@ class Summary:
     def header(self) -> Any:
         """Title and the year's key figures."""
         ok, n_failed = self.ok, int((self.frame["status"] != "ok").sum())
-        inflated = int((ok["difference"] > 0.01).sum())
-        regraded = int((ok["declared_grade"].notna() & (ok["declared_grade"] != ok["grade"])).sum())
-        mean = _num(ok["total"].mean()) if not ok.empty else "—"
-        grades = "　".join(f"{g} {int((ok['grade'] == g).sum())}" for g in GRADE_ORDER)
-        failed = (
-            f'<div class="card"><small>运行失败</small><b class="bad" data-failed="{n_failed}">{n_failed}</b></div>'
-            if n_failed
-            else ""
-        )
-        year = f"{self.year}年度" if self.year else ""
-        xlsx = (
-            '<p class="note noprint">明细表：<a href="summary.xlsx">summary.xlsx</a>（单位汇总、复核发现、指标明细）</p>'
-            if (self.folder / "summary.xlsx").is_file()
-            else ""
-        )
         return self._html(
-            f'<p class="kicker">{HEADINGS["title"]}</p><h1>{year}各单位复核结果</h1>'
-            f'<div class="cards"><div class="card hi"><small>单位数</small><b data-units="{len(self.frame)}">'
-            f"{len(self.frame)}</b></div>{failed}"
-            f'<div class="card"><small>平均复核得分</small><b>{mean}</b></div>'
-            f'<div class="card"><small>自评分高于复核</small><b>{inflated}</b></div>'
-            f'<div class="card"><small>等级与自评不一致</small><b>{regraded}</b></div>'
-            f'<div class="card"><small>复核等级</small><b>{grades}</b></div></div>{xlsx}'
+            render_section(
+                "index_header.html.j2",
+                headings=HEADINGS,
+                year=f"{self.year}年度" if self.year else "",
+                units=len(self.frame),
+                failed=n_failed,
+                mean=_num(ok["total"].mean()) if not ok.empty else "—",
+                inflated=int((ok["difference"] > 0.01).sum()),
+                regraded=int((ok["declared_grade"].notna() & (ok["declared_grade"] != ok["grade"])).sum()),
+                grades="　".join(f"{g} {int((ok['grade'] == g).sum())}" for g in GRADE_ORDER),
+                xlsx=(self.folder / "summary.xlsx").is_file(),
+            )
+        )
+
+    def _section(self, heading: str, *parts: tuple[str, Markup], note: str = "", empty: str = "") -> Any:
+        # parts: (sub-heading, markup another template rendered); empty: text shown instead of parts.
+        return self._html(
+            render_section(
+                "index_section.html.j2",
+                heading=heading,
+                parts=[{"sub": sub, "body": body} for sub, body in parts],
+                note=note,
+                empty=empty,
+            )
         )
 
     def units(self) -> Any:
         """单位一览."""
-        return self._html(
-            f"<h2>{HEADINGS['units']}</h2>{units_html(self.frame)}"
-            '<p class="note">点单位名称打开其复核报告；分差为正表示自评分高于复核得分。</p>'
+        return self._section(
+            HEADINGS["units"],
+            ("", units_html(self.frame)),
+            note="点单位名称打开其复核报告；分差为正表示自评分高于复核得分。",
         )
 
     def charts(self) -> Any:
@@ -267,34 +277,36 @@ class Summary:
 
         df = self.frame
         if self.ok.empty:
-            return self._html(f"<h2>{HEADINGS['charts']}</h2><p>暂无数据。</p>")
-        return self._html(
-            f"<h2>{HEADINGS['charts']}</h2>"
-            + png_img(charts.to_png(charts.grade_distribution(df)), "等级分布图")
-            + png_img(charts.to_png(charts.execution_rates(df)), "预算执行率图")
+            return self._section(HEADINGS["charts"], empty="暂无数据。")
+        return self._section(
+            HEADINGS["charts"],
+            ("", png_img(charts.to_png(charts.grade_distribution(df)), "等级分布图")),
+            ("", png_img(charts.to_png(charts.execution_rates(df)), "预算执行率图")),
         )
 
     def ranking(self) -> Any:
         """Units by reviewed total, best first."""
         ranked = self.ok.sort_values(["total", "unit"], ascending=[False, True])
-        rows = "".join(
-            f"<tr><td class='n'>{i}</td><td><a href='{_href(u.report)}'>{_e(u.unit)}</a></td>"
-            f"<td class='n'>{u.total:.2f}</td><td>{_e(u.grade)}</td>"
-            f"<td class='n'>{'' if pd.isna(u.difference) else f'{u.difference:+.2f}'}</td></tr>"
-            for i, u in enumerate(ranked.itertuples(index=False), start=1)
-        )
-        return self._html(
-            f'<h2>{HEADINGS["ranking"]}</h2><table><thead><tr><th class="n">名次</th><th>单位（项目）</th>'
-            f'<th class="n">复核得分</th><th>等级</th><th class="n">分差</th></tr></thead><tbody>{rows}</tbody></table>'
-        )
+        rows = [
+            {
+                "href": _href(u.report),
+                "unit": _text(u.unit),
+                "total": u.total,
+                "grade": _text(u.grade),
+                "diff": _diff(u.difference),
+            }
+            for u in ranked.itertuples(index=False)
+        ]
+        return self._html(render_section("index_ranking.html.j2", headings=HEADINGS, rows=rows))
 
     def findings(self) -> Any:
         """Findings by family and by code across the units."""
         by_family = group_units(self.frame, self.findings_df, "family")
         by_code = group_units(self.frame, self.findings_df, "code")
-        return self._html(
-            f"<h2>{HEADINGS['findings']}</h2><h3>按类别</h3>{groups_html(by_family, '类别')}"
-            f"<h3>按代码</h3>{groups_html(by_code, '代码')}"
+        return self._section(
+            HEADINGS["findings"],
+            ("按类别", groups_html(by_family, "类别")),
+            ("按代码", groups_html(by_code, "代码")),
         )
 
 
