@@ -1,4 +1,4 @@
-"""Build .docx / .xlsx versions of four filings of this folder with TRUE merged cells.
+"""Build .docx / .xlsx versions of six filings of this folder with TRUE merged cells.
 
 The cell text is read from the .txt transcriptions beside this script (one cell per
 TAB-led line, rows separated by an empty line, continuation lines belong to the cell
@@ -6,7 +6,7 @@ above).  The source's own column grid is given here per file: the grid width, th
 horizontal span of every cell of the rows that are narrower than the grid, and the
 vertical merges (the "merged from above" blank cells of the text dump).
 
-    python tests/data/real/make_office.py          # writes the four files next to it
+    python tests/data/real/make_office.py          # writes the six files next to it
 """
 
 from pathlib import Path
@@ -111,6 +111,32 @@ SPECS = {
             8: [1, 4, 4],
         },
         vmerge=[(0, 2, 6), (0, 7, 8), (0, 9, 19), (1, 10, 15), (1, 16, 19), (2, 11, 12), (2, 14, 15)],
+    ),
+    "13_hubei_ezhou-shiminzhongxin-truncated": dict(
+        kind="xlsx",
+        width=9,
+        spans={
+            0: [1, 8],
+            1: [1, 3, 1, 4],
+            **{r: [1, 2, 1, 1, 1, 1, 1, 1] for r in range(2, 7)},
+            7: [1, 4, 4],
+            8: [1, 4, 4],
+        },
+        vmerge=[(0, 2, 6), (0, 7, 8), (0, 9, 16), (1, 10, 15), (2, 10, 11), (2, 12, 13)],
+    ),
+    "14_hubei_huanggang-shuitubaochi": dict(
+        kind="docx",
+        width=7,
+        spans={
+            0: [1, 1, 1, 1, 1, 2],
+            **{r: [1, 6] for r in range(1, 4)},
+            4: [1, 2, 1, 1, 1, 1],
+            5: [1, 2, 1, 1, 1, 1],
+            16: [6, 1],
+            17: [1, 6],
+            18: [1, 6],
+        },
+        vmerge=[(0, 4, 5), (0, 6, 10), (1, 7, 8), (0, 11, 15), (1, 12, 13)],
     ),
 }
 
