@@ -280,3 +280,23 @@ def test_nothing_readable_still_exits_2(tmp_path: Path) -> None:
         read_text(path)
     result = CliRunner().invoke(cli, ["review", str(path)])
     assert result.exit_code == 2
+
+
+def test_layout_with_pingfen_and_wanchengshu(tmp_path: Path) -> None:
+    """全年完成数 is the actual and 评分 the self-score (in the budget block too); 评分标准 is no score."""
+    f = read_layout("pingfen_wanchengshu", tmp_path)
+    rows = rows_by_name(f)
+    assert [r.actual_text for r in rows.values()] == ["540人次", "230户", "93%"]
+    assert [r.self_score for r in rows.values()] == [50, 30, 10]
+    assert f.budget.stated_score == 9.5
+    assert scores(f)["技术培训人次"] == ("positive", 45.0)  # 50 × 540/600; self-scored 50
+
+
+def test_layout_filings_round_trip_through_yaml(tmp_path: Path) -> None:
+    """The fields a layout adds (指标性质, 度量单位, 调整指标值, 得分系数, 核心指标, goal points) survive
+    evalkit's YAML form."""
+    from evalkit.readers.yamlform import filing_from_dict, filing_to_dict
+
+    for name in ("chongqing_department", "yunnan_two_row", "points"):
+        f = read_layout(name, tmp_path)
+        assert filing_from_dict(filing_to_dict(f), name) == f
