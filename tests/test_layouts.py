@@ -300,3 +300,13 @@ def test_layout_filings_round_trip_through_yaml(tmp_path: Path) -> None:
     for name in ("chongqing_department", "yunnan_two_row", "points"):
         f = read_layout(name, tmp_path)
         assert filing_from_dict(filing_to_dict(f), name) == f
+
+
+def test_chongqing_section_rows_give_level_one(tmp_path: Path) -> None:
+    f = read_layout("chongqing_sections", tmp_path)
+    assert [(i.name, i.level1) for i in f.indicators] == [
+        ("档案数字化页数", "产出指标"),
+        ("档案查阅服务人次", "效益指标"),
+        ("查档群众满意度", "满意度指标"),
+    ]
+    assert "IMPORT_NAME_MISSING" not in codes(f) and "V102" not in [x.code for x in review(f).findings]

@@ -22,6 +22,9 @@ from collections.abc import Sequence
 from evalkit.errors import FilingError
 from evalkit.levels import normalize_levels
 from evalkit.model import (
+    LEVEL1_BENEFIT,
+    LEVEL1_OUTPUT,
+    LEVEL1_SATISFACTION,
     Filing,
     Goal,
     Indicator,
@@ -404,6 +407,8 @@ class _Builder(UnitFields, BudgetBlock):
         weight_text, score_text = text("weight"), text("score")
         if not (name or target or actual or adjusted):
             return  # a row carrying only level names (or nothing): they pass to the next rows
+        if "level1" not in self.cols and self.section(row, name):
+            return
         if (
             self.vocab.is_component(name)
             and "weight" in self.cols
@@ -466,6 +471,18 @@ class _Builder(UnitFields, BudgetBlock):
                 core=core,
             )
         )
+
+    def section(self, row: list[Cell], name: str) -> bool:
+        """A section row of a table without level columns (一、产出指标 / 效益指标（30分）), which
+        gives the level 1 of the rows below it; True when the row is one."""
+        if len(distinct([c.text for c in row])) != 1:
+            return False
+        label = inference.without_points(re.sub(r"^[一二三四五六七八九十\d]+\s*[、.．]\s*", "", name))
+        level1, _ = normalize_levels(label, "")
+        if level1 not in (LEVEL1_OUTPUT, LEVEL1_BENEFIT, LEVEL1_SATISFACTION):
+            return False
+        self.prev_l1, self.prev_l2 = label, ""
+        return True
 
     def compose_target(self, target: str, nature: str, unit: str, where: str, loc: Loc) -> str:
         """The target as scored, from a layout that splits it over columns: 指标性质 ``≥`` +
