@@ -50,7 +50,13 @@ def _by_paragraph(figures: list[BudgetFigure]) -> dict[int, dict[str, BudgetFigu
 @check("A101", "arithmetic", "error", "基本支出与项目支出之和不等于执行数")
 def basic_plus_project(chk: Check, ctx: Context) -> Iterator[Finding]:
     """基本支出 + 项目支出 must equal the executed amount (执行数) of a department-wide budget, in
-    the table and in a report paragraph that states all three."""
+    the table and in a report paragraph that states all three.
+
+    Why: The three figures come from the same accounts; when they disagree at least one is mistyped, and
+    the execution rate may rest on the wrong one.
+
+    Example: 执行数 188.44 with 基本支出 179.96 and 项目支出 9.48 (they add up to 189.44).
+    """
     b, tol = ctx.filing.budget, ctx.profile.checks.amount_tolerance
     if None not in (b.basic, b.project, b.executed):
         total = b.basic + b.project  # type: ignore[operator]
@@ -78,7 +84,13 @@ def basic_plus_project(chk: Check, ctx: Context) -> Iterator[Finding]:
 @check("A102", "arithmetic", "error", "年初预算加减调整数不等于调整后预算数")
 def adjustment(chk: Check, ctx: Context) -> Iterator[Finding]:
     """年初预算数 ± 调整数 must equal 调整后（全年）预算数, in the table and in a report paragraph
-    that states all three ("预算总额202.98万元，调减14.54万元，调减后预算数188.44万元")."""
+    that states all three ("预算总额202.98万元，调减14.54万元，调减后预算数188.44万元").
+
+    Why: An adjusted budget that does not follow from the initial budget and the adjustment leaves the
+    denominator of the execution rate uncertain.
+
+    Example: 年初预算数 202.98, 调整数 −14.54, 全年预算数 190.00 (202.98 − 14.54 = 188.44).
+    """
     b, tol = ctx.filing.budget, ctx.profile.checks.amount_tolerance
     stated: set[tuple[float, float, float]] = set()
     for kinds in _by_paragraph(reading_of(ctx).budget).values():
@@ -133,7 +145,13 @@ def _rates_text(rates: dict[str, float]) -> str:
 @check("A103", "arithmetic", "error", "所填执行率与执行数/预算数不符")
 def stated_rate(chk: Check, ctx: Context) -> Iterator[Finding]:
     """A stated execution rate (in the table or the report) must be 执行数/预算数 on one of the two
-    bases (年初 or 调整后), to within the rate tolerance beyond its own rounding."""
+    bases (年初 or 调整后), to within the rate tolerance beyond its own rounding.
+
+    Why: Budget execution is worth 10 points; a stated rate that neither basis produces is a typing
+    error or was computed on figures the table does not show.
+
+    Example: 执行数 188.44, 预算数 202.98, stated 执行率 95.00% (the rate is 92.84%).
+    """
     rates = _computed_rates(ctx)
     if not rates:
         return
@@ -157,7 +175,13 @@ def stated_rate(chk: Check, ctx: Context) -> Iterator[Finding]:
 
 @check("A104", "arithmetic", "error", "预算执行得分与执行率×分值不符")
 def stated_budget_score(chk: Check, ctx: Context) -> Iterator[Finding]:
-    """The table's budget score (得分) must be 分值 × min(执行率, 100%) on one of the two bases."""
+    """The table's budget score (得分) must be 分值 × min(执行率, 100%) on one of the two bases.
+
+    Why: The budget score is part of the declared total; a score that does not follow from the rate
+    inflates or deflates the self-evaluation.
+
+    Example: 执行率 92.84%, 分值 10, 得分 10 (the rule gives 9.28).
+    """
     b = ctx.filing.budget
     rates = _computed_rates(ctx)
     if b.stated_score is None or not rates:
@@ -177,7 +201,13 @@ def stated_budget_score(chk: Check, ctx: Context) -> Iterator[Finding]:
 
 @check("A105", "arithmetic", "warning", "预算执行率分值与评分方案不符")
 def budget_points(chk: Check, ctx: Context) -> Iterator[Finding]:
-    """The table's 分值 for budget execution differs from the scoring profile's (normally 10)."""
+    """The table's 分值 for budget execution differs from the scoring profile's (normally 10).
+
+    Why: The profile fixes the weight of budget execution; a table with another 分值 is scored on another
+    scale than the rules.
+
+    Example: 预算执行率 分值 20 under the mof-2020 profile (10 points).
+    """
     b = ctx.filing.budget
     points = ctx.profile.budget.points
     if b.max_points is not None and abs(b.max_points - points) > ctx.profile.tolerance:
@@ -194,7 +224,13 @@ _FUND_COLUMNS = (("planned", "年初预算数"), ("adjusted", "全年预算数")
 
 @check("A106", "arithmetic", "error", "资金来源各行之和不等于合计")
 def fund_rows(chk: Check, ctx: Context) -> Iterator[Finding]:
-    """The fund rows (当年财政拨款, 上年结转, 其他资金) must add up to the total row, column by column."""
+    """The fund rows (当年财政拨款, 上年结转, 其他资金) must add up to the total row, column by column.
+
+    Why: Fund rows that do not add up mean the total row or one source is wrong, so the amount the rate
+    uses is uncertain.
+
+    Example: 当年财政拨款 180.00 + 上年结转 22.98 with a 合计 row of 212.98.
+    """
     b, tol = ctx.filing.budget, ctx.profile.checks.amount_tolerance
     if not b.funds:
         return
@@ -217,7 +253,13 @@ def fund_rows(chk: Check, ctx: Context) -> Iterator[Finding]:
 @check("A107", "arithmetic", "warning", "总成本指标与执行数不符")
 def total_cost(chk: Check, ctx: Context) -> Iterator[Finding]:
     """A total-cost indicator (项目总成本, 资金总额…) whose actual differs from the executed amount
-    of the budget block: the same money is reported twice with two figures."""
+    of the budget block: the same money is reported twice with two figures.
+
+    Why: Two figures for the same money: either the cost indicator or the budget block is wrong, and the
+    cost indicator's score may rest on the wrong one.
+
+    Example: 项目总成本 actual 500万元 while the budget block's 执行数 is 415.80万元.
+    """
     executed = ctx.filing.budget.executed
     if executed is None:
         return
@@ -239,7 +281,13 @@ def total_cost(chk: Check, ctx: Context) -> Iterator[Finding]:
 @check("A108", "arithmetic", "error", "预算数或执行数缺失、为0")
 def budget_missing(chk: Check, ctx: Context) -> Iterator[Finding]:
     """Budget execution cannot be scored: the budget (预算数) is 0 or missing, or the executed
-    amount (执行数) is missing."""
+    amount (执行数) is missing.
+
+    Why: Without a budget and an executed amount the 10 budget points cannot be computed and the total
+    is incomplete.
+
+    Example: 预算数 written 0, or 执行数 left as `—`.
+    """
     problem = ctx.card.budget.problem
     if problem:
         yield _budget_finding(chk, ctx, f"{problem}，预算执行得分按0分计", "planned")

@@ -25,7 +25,13 @@ def parse_date(text: str) -> tuple[int, int, int | None] | None:
 @check("D101", "date", "warning", "填报日期早于评价年度结束")
 def filing_date(chk: Check, ctx: Context) -> Iterator[Finding]:
     """The filing date (填报日期) falls inside or before the fiscal year it reports on: a year's
-    results cannot be filed before the year ends (often a wrong year in the date)."""
+    results cannot be filed before the year ends (often a wrong year in the date).
+
+    Why: A year's results cannot be known before the year ends: a date inside the year is usually a
+    wrong year, or the evaluation was written before the work was done.
+
+    Example: Fiscal year 2024 with 填报日期 2024.4.15 (the seed).
+    """
     unit = ctx.filing.unit
     date = parse_date(unit.filing_date or "")
     if date is None or unit.year is None:
@@ -42,7 +48,15 @@ def filing_date(chk: Check, ctx: Context) -> Iterator[Finding]:
 @check("D102", "date", "warning", "完成时间晚于目标时限")
 def late_completion(chk: Check, ctx: Context) -> Iterator[Finding]:
     """A deadline indicator completed after its target deadline (目标“10月底完成”，实际“12月完成”):
-    the indicator is not met on time and scores in a lower tier."""
+    the indicator is not met on time and scores in a lower tier.
+
+    Why: A late completion does not meet a deadline target: the row scores in the profile's late tier,
+    not full marks.
+
+    Example: Target `10月底完成`, actual `12月完成`.
+
+    Settings: deadline_late_tier
+    """
     tol = ctx.profile.tolerance
     for s in ctx.card.indicators:
         if s.rule == DEADLINE and s.rule_score < s.weight - tol:

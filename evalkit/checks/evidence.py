@@ -39,7 +39,13 @@ def survey_mentions(ctx: Context) -> list[str]:
 @check("E101", "evidence", "warning", "满意度无调查依据")
 def satisfaction_without_survey(chk: Check, ctx: Context) -> Iterator[Finding]:
     """A satisfaction indicator reports a result (e.g. 100%) while neither the report nor the
-    table mentions a survey behind it (问卷, 抽样调查, 回访, 测评…): the figure is not evidenced."""
+    table mentions a survey behind it (问卷, 抽样调查, 回访, 测评…): the figure is not evidenced.
+
+    Why: Satisfaction without a survey is an assertion, not evidence; firms commonly give such rows no
+    points (满意度无调查资料的计0分).
+
+    Example: 社会公众满意度 target ≥90%, actual 100%, and the report never mentions 问卷, 调查 or 回访.
+    """
     rows = [
         ind
         for ind in ctx.filing.indicators

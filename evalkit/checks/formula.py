@@ -106,7 +106,13 @@ def _computes(a: float, b: float, c: float, tolerance: float) -> bool:
 @check("F101", "formula", "warning", "执行率公式分子分母写反")
 def inverted(chk: Check, ctx: Context) -> Iterator[Finding]:
     """A stated formula puts the budget over the executed amount ("预算执行率=预算数/执行数"): the
-    rate is 执行数 / 预算数. The figure next to it may still be right."""
+    rate is 执行数 / 预算数. The figure next to it may still be right.
+
+    Why: An inverted formula shows the rate was not understood, and a rate computed by it exceeds 100 %
+    whenever money is left unspent.
+
+    Example: `预算执行率=预算数/执行数` in the report (the seed's note).
+    """
     tol = ctx.profile.checks.rate_tolerance
     for f in formulas(ctx):
         if _term_kind(f.numerator) != "budget" or _term_kind(f.denominator) != "executed":
@@ -126,7 +132,13 @@ def inverted(chk: Check, ctx: Context) -> Iterator[Finding]:
 @check("F102", "formula", "error", "执行率公式中的数字计算不成立")
 def numbers_wrong(chk: Check, ctx: Context) -> Iterator[Finding]:
     """A stated formula with numbers ("=188.44/202.98=92.84%") whose division does not give the
-    stated rate (beyond its rounding and the rate tolerance)."""
+    stated rate (beyond its rounding and the rate tolerance).
+
+    Why: The figures in the formula are the unit's own; when they do not give the stated rate, the rate
+    or one of the amounts is wrong.
+
+    Example: `执行率=188.44/202.98=95%` (the division gives 92.84%).
+    """
     tol = ctx.profile.checks.rate_tolerance
     for f in formulas(ctx):
         numbers = _division(f.text)

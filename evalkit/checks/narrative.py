@@ -104,21 +104,39 @@ def _target_conflicts(chk: Check, ctx: Context, goal: bool) -> Iterator[Finding]
 @check("N101", "narrative", "warning", "正文所述目标值与表中不一致")
 def stated_target(chk: Check, ctx: Context) -> Iterator[Finding]:
     """The report text states a target for an indicator ("完成目标值7500人次") that differs from the
-    table's 年初目标值: one of the two is wrong, and the score depends on it."""
+    table's 年初目标值: one of the two is wrong, and the score depends on it.
+
+    Why: A target stated twice with two values means the table's target, the one scored, may not be the
+    one the unit committed to.
+
+    Example: Table 普及救护培训 target 2500人次, report `完成目标值7500人次` (the seed).
+    """
     yield from _target_conflicts(chk, ctx, goal=False)
 
 
 @check("N102", "narrative", "warning", "绩效目标表述与表中目标值不一致")
 def goal_target(chk: Check, ctx: Context) -> Iterator[Finding]:
     """A goal the report sets (整体绩效目标 / 年度总体目标: "完成…培训2000人次以上") names an
-    indicator of the table with another target: the table's target was not set from the goal."""
+    indicator of the table with another target: the table's target was not set from the goal.
+
+    Why: The goal section is the unit's commitment; a table target below it makes the indicator easier
+    to meet than promised.
+
+    Example: Goal text `开展志愿服务活动不少于14次`, table target `12期` (the seed).
+    """
     yield from _target_conflicts(chk, ctx, goal=True)
 
 
 @check("N103", "narrative", "warning", "正文所述完成值与表中不一致")
 def stated_actual(chk: Check, ctx: Context) -> Iterator[Finding]:
     """The report text states a result for an indicator that differs from the table's 实际完成值
-    (and no figure of the text agrees with it)."""
+    (and no figure of the text agrees with it).
+
+    Why: The table's actual is the one scored; another figure in the text means one of them is wrong,
+    and the score may be too.
+
+    Example: Table actual `1849人`, report `培训救护员1500人`.
+    """
     reading = reading_of(ctx)
     tol = ctx.profile.checks.approximate_tolerance
     for ind in ctx.filing.indicators:
@@ -145,7 +163,12 @@ def stated_actual(chk: Check, ctx: Context) -> Iterator[Finding]:
 @check("N104", "narrative", "info", "正文为约数而表中为确数")
 def approximate_in_text(chk: Check, ctx: Context) -> Iterator[Finding]:
     """The report text gives only an approximate result ("40余篇") where the table states an exact
-    one (40篇): the exact figure is not backed by the report."""
+    one (40篇): the exact figure is not backed by the report.
+
+    Why: An exact figure the report cannot back is not evidence; the reviewer should ask for the count.
+
+    Example: Report `发布信息40余篇`, table actual `40篇` (the seed).
+    """
     reading = reading_of(ctx)
     tol = ctx.profile.checks.approximate_tolerance
     for ind in ctx.filing.indicators:
@@ -172,7 +195,13 @@ def approximate_in_text(chk: Check, ctx: Context) -> Iterator[Finding]:
 @check("N105", "narrative", "warning", "正文绩效目标在表中无对应指标")
 def goal_without_indicator(chk: Check, ctx: Context) -> Iterator[Finding]:
     """A quantified goal of the report's goal section ("完成应急救护师资培训10人以上") has no
-    indicator in the table and no reported result: the goal is not evaluated."""
+    indicator in the table and no reported result: the goal is not evaluated.
+
+    Why: A goal with no indicator is not measured and no part of the score: the report promised more
+    than the table evaluates.
+
+    Example: Goal `完成应急救护师资培训10人以上` and no indicator about 师资培训 (the seed).
+    """
     for goal in reading_of(ctx).goals:
         if goal.keys:
             continue
@@ -211,7 +240,13 @@ _BUDGET_LABELS = {
 @check("N106", "narrative", "warning", "正文预算数字与表中不一致")
 def budget_figures(chk: Check, ctx: Context) -> Iterator[Finding]:
     """The report text states a budget amount (预算数, 执行数, 基本支出…) in a paragraph about the
-    whole budget that differs from the table's budget block."""
+    whole budget that differs from the table's budget block.
+
+    Why: The budget block scores the 10 budget points; another amount in the text means the rate may
+    rest on the wrong figure.
+
+    Example: Report `全年预算202.98万元，执行190万元`, table 执行数 188.44.
+    """
     budget = ctx.filing.budget
     tol = ctx.profile.checks.amount_tolerance
     seen: set[tuple[str, float]] = set()
@@ -234,7 +269,13 @@ def budget_figures(chk: Check, ctx: Context) -> Iterator[Finding]:
 def figures_capped(chk: Check, ctx: Context) -> Iterator[Finding]:
     """A paragraph (or the whole report text) holds more figures than the narrative reader takes
     (500 per paragraph, 5,000 in all: no real report comes near): what follows was not compared
-    with the table. Usually a table pasted into the text; the reviewer checks it by hand."""
+    with the table. Usually a table pasted into the text; the reviewer checks it by hand.
+
+    Why: The narrative reader takes a bounded number of figures so that a hostile or malformed text
+    cannot stall the review; figures beyond the cap are not compared with the table.
+
+    Example: A spreadsheet of 20,000 numbers pasted into the report as one paragraph.
+    """
     for source, read in reading_of(ctx).capped:
         if read:
             what = f"所含数字超过每段{MAX_FIGURES_PER_PARAGRAPH}个的核对上限，仅核对了前{read}个"

@@ -16,7 +16,16 @@ from evalkit.scoring.rules import REVERSE
 def far_over_target(chk: Check, ctx: Context) -> Iterator[Finding]:
     """The actual exceeds the target by more than the profile's threshold ((B − A) / A > 0.5; a
     reverse indicator far under its ceiling): the target was set too low, and the rules allow the
-    reviewer to reduce the score by the deviation."""
+    reviewer to reduce the score by the deviation.
+
+    Why: RULES §4.4: where the actual is far above the target because the target was set too low, the
+    score is reduced by the deviation; the reviewer decides how much (the profile may deduct
+    automatically).
+
+    Example: 普及救护培训 target 2500人次, actual 9770人次: deviation +291 % (the seed).
+
+    Settings: over_target.auto_deduction
+    """
     threshold = ctx.profile.over_target.threshold
     for s in ctx.card.indicators:
         if not s.over_target or s.deviation is None:

@@ -27,7 +27,13 @@ def mentioned(ind: Indicator, text: str, threshold: float) -> bool:
 @check("R101", "missing_reason", "warning", "目标未完成且未说明原因")
 def unmet_without_reason(chk: Check, ctx: Context) -> Iterator[Finding]:
     """A target is not met (the rule's score is below the weight) and neither the row's 偏差原因
-    nor the closing 偏差原因分析 says why, although the form requires it."""
+    nor the closing 偏差原因分析 says why, although the form requires it.
+
+    Why: The form requires a reason for every target not met; without one the reviewer cannot tell a
+    fair shortfall from a weak plan.
+
+    Example: Target `≥95%`, actual `88%`, the row's 偏差原因 blank and no closing analysis naming the row.
+    """
     closing = ctx.filing.closing.get("deviation_analysis", "")
     tol = ctx.profile.tolerance
     threshold = ctx.profile.checks.name_match

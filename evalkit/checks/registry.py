@@ -171,9 +171,9 @@ def check(
     """Register a check function under a stable code; the function receives ``(check, ctx)``.
 
     The documentation defaults to the function's docstring: its first paragraph is the
-    description, a paragraph starting ``Why:`` the reason, one starting ``Example:`` the example.
-    The settings it reads are the declared ``settings`` plus the ``profile.…`` attributes its
-    source names.
+    description, a paragraph starting ``Why:`` the reason, one starting ``Example:`` the example,
+    one starting ``Settings:`` the profile settings it reads beyond the ``profile.…`` attributes
+    its own source names (which are found by themselves).
     """
     if family not in FAMILIES:
         raise ValueError(f"unknown family {family}")
@@ -195,7 +195,7 @@ def check(
             description if description is not None else doc["what"],
             why if why is not None else doc["why"],
             example if example is not None else doc["example"],
-            tuple(dict.fromkeys([*settings, *_settings_read(func)])),
+            tuple(dict.fromkeys([*settings, *_split(doc["settings"]), *_settings_read(func)])),
             lifecycle,
             message,
             kind,
@@ -210,9 +210,9 @@ def _doc_sections(doc: str | None) -> dict[str, str]:
     paragraphs = [
         " ".join(line.strip() for line in p.splitlines()) for p in inspect.cleandoc(doc or "").split("\n\n")
     ]
-    out = {"what": "", "why": "", "example": ""}
+    out = {"what": "", "why": "", "example": "", "settings": ""}
     for i, text in enumerate(p for p in paragraphs if p):
-        for key, prefix in (("why", "Why:"), ("example", "Example:")):
+        for key, prefix in (("why", "Why:"), ("example", "Example:"), ("settings", "Settings:")):
             if text.startswith(prefix):
                 out[key] = text[len(prefix) :].strip()
                 break
@@ -222,6 +222,11 @@ def _doc_sections(doc: str | None) -> dict[str, str]:
     return out
 
 
+def _split(text: str) -> list[str]:
+    return [x.strip().strip("`") for x in text.replace("，", ",").split(",") if x.strip()]
+
+
+_NOT_SETTINGS = {"name", "title", "source"}  # a profile's identity, not a setting a check reads
 _PROFILE_ATTR = re.compile(r"profile\.([a-z_]+)(?:\.([a-z_]+))?")
 
 
@@ -236,7 +241,7 @@ def _settings_read(func: Callable) -> list[str]:
     found = []
     for top, sub in _PROFILE_ATTR.findall(source):
         info = Profile.model_fields.get(top)
-        if info is None:
+        if info is None or top in _NOT_SETTINGS:
             continue
         nested = getattr(info.annotation, "model_fields", None)
         found.append(f"{top}.{sub}" if sub and nested and sub in nested else top)

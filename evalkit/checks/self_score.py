@@ -41,7 +41,13 @@ def _self_scored(ctx: Context) -> list[IndicatorScore]:
 @check("S101", "self_score", "error", "指标自评得分与按规则计算的得分不符")
 def row_score(chk: Check, ctx: Context) -> Iterator[Finding]:
     """A row's self-score differs from what the rules give for its target and actual by more than
-    the tolerance: above it is an inflated score (error), below it an understated one (warning)."""
+    the tolerance: above it is an inflated score (error), below it an understated one (warning).
+
+    Why: The self-score is the unit's claim; a score the rules do not give is the commonest way a
+    self-evaluation is inflated.
+
+    Example: Target `≥60场`, actual `50场`, 分值 10, 得分 10 (the rule gives 8.33).
+    """
     tol = ctx.profile.tolerance
     for s in _self_scored(ctx):
         ind, own = s.indicator, s.indicator.self_score
@@ -72,7 +78,12 @@ def row_score(chk: Check, ctx: Context) -> Iterator[Finding]:
 @check("S102", "self_score", "error", "指标得分超过分值")
 def above_weight(chk: Check, ctx: Context) -> Iterator[Finding]:
     """A row's self-score is above its weight (得分不能大于分值); where the table gives no 分值,
-    above the weight the profile allocates to the row."""
+    above the weight the profile allocates to the row.
+
+    Why: A score above its weight is impossible under the rules (得分不能大于分值) and inflates the total.
+
+    Example: 分值 10, 得分 12.
+    """
     tol = ctx.profile.tolerance
     for s in _self_scored(ctx):
         ind = s.indicator
@@ -97,7 +108,12 @@ def _total_finding(chk: Check, ctx: Context, message: str, field: str) -> Findin
 @check("S103", "self_score", "error", "自评总分不等于各项得分之和")
 def total_of_parts(chk: Check, ctx: Context) -> Iterator[Finding]:
     """The declared total differs from the table's own parts: the budget score plus every row's
-    self-score."""
+    self-score.
+
+    Why: A declared total that is not the sum of its parts cannot be reproduced from the table.
+
+    Example: Budget score 9.28 plus row scores 88.00 make 97.28; declared total 98.5.
+    """
     unit, budget = ctx.filing.unit, ctx.filing.budget
     rows = ctx.filing.indicators
     if unit.declared_total is None or budget.stated_score is None or not rows:
@@ -118,7 +134,15 @@ def total_of_parts(chk: Check, ctx: Context) -> Iterator[Finding]:
 @check("S104", "self_score", "error", "自评等级与自评总分不符")
 def grade_of_total(chk: Check, ctx: Context) -> Iterator[Finding]:
     """The declared grade is not the grade of the declared total under the profile's bands
-    (优 ≥ 90, 良 80–90, 中 60–80, 差 < 60 by default)."""
+    (优 ≥ 90, 良 80–90, 中 60–80, 差 < 60 by default).
+
+    Why: The grade follows from the total by the profile's bands; a grade the total does not reach is a
+    claim the table does not support.
+
+    Example: Declared total 88.5 with declared grade 优 (88.5 is 良).
+
+    Settings: grades
+    """
     unit, profile = ctx.filing.unit, ctx.profile
     if unit.declared_total is None or unit.declared_grade not in profile.grades:
         return
@@ -135,7 +159,13 @@ def grade_of_total(chk: Check, ctx: Context) -> Iterator[Finding]:
 @check("S105", "self_score", "error", "自评分偏高")
 def total_inflated(chk: Check, ctx: Context) -> Iterator[Finding]:
     """The declared total is above the recomputed total: the unit scored itself higher than the
-    rules allow."""
+    rules allow.
+
+    Why: An inflated self-score (自评分偏高) is the main finding a review exists to catch: the unit claims
+    more than the rules give.
+
+    Example: Declared 98.5, recomputed 95.40.
+    """
     unit, card = ctx.filing.unit, ctx.card
     if unit.declared_total is None or unit.declared_total <= card.total + ctx.profile.tolerance:
         return
@@ -150,7 +180,12 @@ def total_inflated(chk: Check, ctx: Context) -> Iterator[Finding]:
 
 @check("S106", "self_score", "warning", "自评等级高于复核等级")
 def grade_inflated(chk: Check, ctx: Context) -> Iterator[Finding]:
-    """The declared grade is better than the grade of the recomputed total."""
+    """The declared grade is better than the grade of the recomputed total.
+
+    Why: The declared grade is what a bureau reads first; the reviewed grade replaces it.
+
+    Example: Declared 优, recomputed 76.69 (中).
+    """
     unit, card, grades = ctx.filing.unit, ctx.card, list(ctx.profile.grades)
     if unit.declared_grade not in grades or card.grade not in grades:
         return

@@ -25,7 +25,13 @@ def _variant(raw: str, standard: str) -> bool:
 @check("T101", "structure", "warning", "一级指标名称不规范")
 def level1_name(chk: Check, ctx: Context) -> Iterator[Finding]:
     """A goal uses a level-1 name that is not one of 产出指标 / 效益指标 / 满意度指标 (e.g.
-    "效果指标"): the rows were mapped onto the standard name, which the reviewer should confirm."""
+    "效果指标"): the rows were mapped onto the standard name, which the reviewer should confirm.
+
+    Why: A non-standard level name hides which dimension a row belongs to; the mapping decides the row's
+    weight, and the reviewer should confirm it.
+
+    Example: `效果指标` holding 社会效益 and 满意度 rows (the seed's goal 2).
+    """
     seen: set[tuple[int, str]] = set()
     for ind in ctx.filing.indicators:
         raw = clean_level_name(ind.level1_raw)
@@ -47,7 +53,13 @@ def level1_name(chk: Check, ctx: Context) -> Iterator[Finding]:
 @check("T102", "structure", "info", "二级指标名称不规范或归类不当")
 def level2_name(chk: Check, ctx: Context) -> Iterator[Finding]:
     """A level-2 name is not a standard one (数量/质量/时效/成本, 经济/社会/生态效益, 可持续影响,
-    服务对象满意度), or a standard one stands under another level 1 (社会效益指标 under 产出指标)."""
+    服务对象满意度), or a standard one stands under another level 1 (社会效益指标 under 产出指标).
+
+    Why: The level 2 decides the rule and the dimension (a 成本指标 is a ceiling); a misfiled row may be
+    scored the wrong way round.
+
+    Example: `社会效益指标` under 产出指标.
+    """
     seen: set[tuple[int, str, str]] = set()
     for ind in ctx.filing.indicators:
         raw = clean_level_name(ind.level2_raw)
@@ -67,7 +79,13 @@ def level2_name(chk: Check, ctx: Context) -> Iterator[Finding]:
 @check("T103", "structure", "warning", "满意度指标归入其他一级指标")
 def satisfaction_misfiled(chk: Check, ctx: Context) -> Iterator[Finding]:
     """A satisfaction indicator is filed under another level-1 name (效益指标, 效果指标): it was
-    moved to 满意度指标, whose weight it takes."""
+    moved to 满意度指标, whose weight it takes.
+
+    Why: Satisfaction has its own weight (10 by default); filed elsewhere it takes another dimension's
+    weight and its own goes unearned.
+
+    Example: `服务对象满意度` under 效果指标 (the seed's goal 2).
+    """
     for ind in ctx.filing.indicators:
         raw = clean_level_name(ind.level1_raw)
         if ind.level1 == LEVEL1_SATISFACTION and raw and "满意" not in raw:
@@ -82,7 +100,13 @@ def satisfaction_misfiled(chk: Check, ctx: Context) -> Iterator[Finding]:
 @check("T104", "structure", "warning", "缺少一级指标维度")
 def missing_dimension(chk: Check, ctx: Context) -> Iterator[Finding]:
     """The table has no indicator at all for one of 产出指标 / 效益指标 / 满意度指标: that
-    dimension's weight cannot be earned or is given to no one."""
+    dimension's weight cannot be earned or is given to no one.
+
+    Why: A missing dimension leaves its weight unearned or unassigned: the total is out of less than
+    100, or the other dimensions are overweighted.
+
+    Example: A table with 产出 and 效益 rows and no 满意度指标.
+    """
     rows = ctx.filing.indicators
     if not rows:
         return
@@ -98,7 +122,13 @@ def _weighted(ctx: Context) -> list[Indicator]:
 
 @check("T105", "structure", "error", "指标分值合计不符")
 def weights_total(chk: Check, ctx: Context) -> Iterator[Finding]:
-    """The indicator weights (分值) do not add up to the full score less the budget points (90)."""
+    """The indicator weights (分值) do not add up to the full score less the budget points (90).
+
+    Why: Weights that do not add up to 90 put the total out of something other than 100, so units cannot
+    be compared.
+
+    Example: Indicator 分值 that add up to 85.
+    """
     rows = _weighted(ctx)
     if not rows:
         return
@@ -117,7 +147,15 @@ def weights_total(chk: Check, ctx: Context) -> Iterator[Finding]:
 @check("T106", "structure", "warning", "一级指标分值与评分方案不符")
 def level1_weights(chk: Check, ctx: Context) -> Iterator[Finding]:
     """The weights of a level-1 dimension do not add up to the profile's (产出 50, 效益 30,
-    满意度 10 by default)."""
+    满意度 10 by default).
+
+    Why: The profile's dimension weights are the scoring policy; a table that weights outputs 60 instead
+    of 50 shifts the score towards the easiest rows.
+
+    Example: 产出 rows weighted 60 in all under the default 50 / 30 / 10.
+
+    Settings: weights
+    """
     rows = _weighted(ctx)
     if not rows:
         return
@@ -135,7 +173,12 @@ def level1_weights(chk: Check, ctx: Context) -> Iterator[Finding]:
 
 @check("T107", "structure", "warning", "同一目标下指标重复")
 def duplicates(chk: Check, ctx: Context) -> Iterator[Finding]:
-    """The same indicator name appears twice under one goal: one result is counted twice."""
+    """The same indicator name appears twice under one goal: one result is counted twice.
+
+    Why: A duplicated row counts one result twice and dilutes the other rows' weights.
+
+    Example: `培训人次` twice under 年度目标1.
+    """
     for goal in ctx.filing.goals:
         seen: dict[str, Indicator] = {}
         for ind in goal.indicators:
@@ -157,7 +200,13 @@ def duplicates(chk: Check, ctx: Context) -> Iterator[Finding]:
 @check("T108", "structure", "warning", "单个指标分值占比过高")
 def dominant_weight(chk: Check, ctx: Context) -> Iterator[Finding]:
     """One indicator carries more than the profile's share (``checks.dominant_weight_share``, 40 %)
-    of all indicator weights: the score hangs on a single row."""
+    of all indicator weights: the score hangs on a single row.
+
+    Why: When one row carries most of the weight, one figure decides the grade and the total says little
+    about the rest of the work.
+
+    Example: One row with 分值 45 among indicator weights of 90 (50 %).
+    """
     rows = _weighted(ctx)
     total = sum(ind.weight or 0.0 for ind in rows)
     share = ctx.profile.checks.dominant_weight_share
@@ -175,7 +224,13 @@ def dominant_weight(chk: Check, ctx: Context) -> Iterator[Finding]:
 @check("T109", "structure", "warning", "预算执行率作为绩效指标重复计分")
 def budget_as_indicator(chk: Check, ctx: Context) -> Iterator[Finding]:
     """An indicator row measures budget execution (预算执行率, 资金支出进度…), which is already
-    scored on its own: the same result is counted twice."""
+    scored on its own: the same result is counted twice.
+
+    Why: Budget execution already earns its own 10 points; an indicator for it scores the same fact
+    twice.
+
+    Example: An 产出指标 row `预算执行率 ≥90%`.
+    """
     for ind in ctx.filing.indicators:
         if _BUDGET_INDICATOR.search(ind.name):
             yield chk.finding(
