@@ -234,6 +234,59 @@ def run_cmd(
     sys.exit(result.exit_code)
 
 
+@cli.command("report")
+@click.argument("unit", type=str)
+@click.option("--docx", "as_docx", is_flag=True, help="Write the Word review report (复核报告).")
+@click.option(
+    "-o", "--output", default=None, help="Where to write it (default outputs/<year>/word/<unit-id>.docx)."
+)
+@click.option(
+    "--year", default=None, help="With a unit id: the year folder under parameters/ (default: the latest)."
+)
+@click.option("--profile", default=None, help="Scoring profile name or YAML path (default mof-2020).")
+@click.option(
+    "--decisions", default=None, help="Reviewer decisions YAML (default: <filing>.review.yaml if present)."
+)
+@click.option("--parameters", default="parameters", show_default=True, help="The parameters folder.")
+@click.option("--outputs", default="outputs", show_default=True, help="Where reports are written.")
+def report_cmd(
+    unit: str,
+    as_docx: bool,
+    output: str | None,
+    year: str | None,
+    profile: str | None,
+    decisions: str | None,
+    parameters: str,
+    outputs: str,
+) -> None:
+    """Write a unit's review report: UNIT is a filing (.yaml, .txt, .docx, .xlsx) or a unit id."""
+    if not as_docx:
+        _fail("请指定报告格式：--docx（Word 复核报告）；HTML 报告由 evalkit run 生成")
+    path = Path(unit)
+    if not path.is_file():
+        folder = Path(parameters)
+        if year is None:
+            years = sorted(p.name for p in folder.glob("*") if p.is_dir() and p.name.isdigit())
+            year = years[-1] if years else None
+        candidate = folder / str(year) / f"{unit}.yaml"
+        if year is None or not candidate.is_file():
+            _fail(f"{unit}：既不是文件，也不是 {folder}/<年度>/ 下的单位编号")
+        path = candidate
+    if decisions is None:
+        candidate = path.with_suffix(".review.yaml")
+        decisions = str(candidate) if candidate.exists() else None
+    rv = _load(str(path), profile, decisions)
+    from evalkit.report.word import write_unit_report
+
+    unit_year = str(rv.filing.unit.year or year or "unknown-year")
+    target = Path(output) if output else Path(outputs) / unit_year / "word" / f"{path.stem}.docx"
+    try:
+        written = write_unit_report(rv, target, outputs=outputs)
+    except OSError as exc:
+        _fail(f"{target}：无法写入（{exc.strerror or exc}）")
+    click.echo(f"已生成 Word 复核报告：{written}")
+
+
 @cli.command("template")
 @click.option("-o", "--output", default=None, help="Where to write it (default 自评表模板_<kind>.xlsx).")
 @click.option(

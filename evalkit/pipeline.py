@@ -12,12 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.checks import Context, run_checks
+from evalkit.checks.caliber import proposal_findings
 from evalkit.model import Filing, Finding
-from evalkit.scoring.decisions import Decisions, load_decisions
+from evalkit.scoring import caliber
+from evalkit.scoring.caliber import Proposal
+from evalkit.scoring.decisions import Decision, Decisions, load_decisions
 from evalkit.scoring.profiles import Profile, load_profile
 from evalkit.scoring.rules import ScoreCard, score_filing
 
 JSON_VERSION = 1
+_NO_DECISION = Decision()
 
 
 @dataclass
@@ -29,6 +33,8 @@ class Review:
     card: ScoreCard
     findings: list[Finding] = field(default_factory=list)
     decisions: Decisions = field(default_factory=Decisions)
+    path: Path | None = None  # the filing's file, when the review was given one
+    proposals: list[Proposal] = field(default_factory=list)  # 复核口径 proposals (evalkit.scoring.caliber)
 
     @property
     def total(self) -> float:
@@ -83,6 +89,9 @@ class Review:
                     "deduction": _r(s.deduction, 2),
                     "deduction_reason": s.deduction_reason,
                     "reviewer": s.reviewer,
+                    "reviewed_target": s.target.text if s.target is not None else s.indicator.target_text,
+                    "reviewed_actual": s.actual.text if s.actual is not None else s.indicator.actual_text,
+                    "comment": (self.decisions.get(s.indicator.key) or _NO_DECISION).comment,
                 }
                 for s in self.card.indicators
             ],
@@ -110,13 +119,39 @@ def review(
     decisions: Decisions | str | os.PathLike[str] | None = None,
 ) -> Review:
     """Review a filing (or the file at a path) under a profile, applying the reviewer's decisions."""
+    path = None
     if not isinstance(filing, Filing):
         from evalkit.readers import read_filing
 
+        path = Path(filing)
         filing = read_filing(filing)
     prof = load_profile(profile)
     if decisions is None or isinstance(decisions, (str, Path, os.PathLike)):
         decisions = load_decisions(decisions)
     card = score_filing(filing, prof, decisions)
-    findings = run_checks(Context(filing, prof, card))
-    return Review(filing=filing, profile=prof, card=card, findings=findings, decisions=decisions)
+    ctx = Context(filing, prof, card)
+    if path is not None:
+        ctx.cache["path"] = path  # lets the checks find last year's filing beside this one
+    findings = run_checks(ctx)
+    proposals = caliber.propose(prof, card, findings)
+    if proposals:
+        extra = proposal_findings(card, proposals)
+        upheld = [p for p, f in zip(proposals, extra) if _upheld(decisions, f.code, f.where)]
+        card = caliber.apply(card, upheld, prof)
+        findings = sorted([*findings, *extra], key=Finding.sort_key)
+    return Review(
+        filing=filing,
+        profile=prof,
+        card=card,
+        findings=findings,
+        decisions=decisions,
+        path=path,
+        proposals=proposals,
+    )
+
+
+def _upheld(decisions: Decisions, code: str, where: str) -> bool:
+    """True when the reviewer upheld (采纳) the finding with this code at this place."""
+    lookup = getattr(decisions, "finding", None)  # finding dispositions (the workbench's model)
+    recorded = lookup(code, where) if callable(lookup) else None
+    return getattr(recorded, "disposition", None) == "upheld"

@@ -1,4 +1,4 @@
-"""Write the bundled sample units to ``parameters/2024/`` (run from the repository root).
+"""Write the bundled sample units to ``parameters/2024/`` and ``parameters/2023/`` (run from the repository root).
 
     python samples/make_parameters.py
 
@@ -6,14 +6,23 @@ The 示例 units are invented (示例数据，非真实单位) to cover what a r
 layout with 分值/得分 columns, qualitative tiers, reverse and cost indicators, unmet targets with
 and without a reason, an inflated self-score, and a reviewer's decisions. The seed filing is
 imported from ``samples/seed/`` as ``evalkit import`` would. Re-running rewrites the files.
+
+``parameters/2023/`` holds the same 示例 units one year earlier (the seed is a real unit and has no
+invented year before it): by default each indicator just met its target, and
+:data:`LAST_YEAR_ACTUALS` sets the figures that make the comparison tell something — 送戏下乡
+128场 and 受益农户 1350户 last year against targets of 60场 and 1200户 now (指标值设置偏低), and
+the nutrition project fully achieved in 2023, so its reviewed score falls by more than 10 points.
 """
 
 from __future__ import annotations
 
+import copy
 import os
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from evalkit.checks import fmt
 from evalkit.model import (
     KIND_DEPARTMENT,
     KIND_PROJECT,
@@ -28,6 +37,7 @@ from evalkit.model import (
 from evalkit.readers import read_filing
 from evalkit.readers.yamlform import default_yaml_path, write_yaml
 from evalkit.scoring.decisions import Decision, Decisions
+from evalkit.values import notation as nt
 from evalkit.workbench.store import save_decisions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -404,8 +414,75 @@ def culture_decisions(filing_path: Path) -> None:
     save_decisions(path, decisions, who="示例复核人", now=when)
 
 
+LAST_YEAR = YEAR - 1
+# Last year's actuals that differ from "the target just met" (unit name → indicator → actual).
+LAST_YEAR_ACTUALS = {
+    "示例 某区文化和旅游局 公共文化服务提升项目": {"送戏下乡场次": "128场", "群众满意度": "95%"},
+    "示例 某区农业农村局 高标准农田建设项目": {"受益农户数": "1350户", "新建灌溉渠道长度": "22公里"},
+    "示例 某区城市管理局 环卫保洁服务项目": {"每平方米年保洁成本": "6.3元", "作业车辆新能源比例": "30%"},
+}
+# Last year's executed share of the budget, where it differs from this year's.
+LAST_YEAR_EXECUTION = {"示例 某区教育局 学生营养改善计划项目": 0.98}
+
+
+def _last_year_text(text: str) -> str:
+    return re.sub(r"(?<!\d)20\d\d(?!\d)", lambda m: str(int(m.group(0)) - 1), text)
+
+
+def _met(ind: Indicator) -> str:
+    """The actual that just meets the target: its number and unit, or this year's actual."""
+    value = nt.parse_value(ind.target_text)
+    if value.kind == nt.NUMBER and value.number is not None:
+        return f"{fmt(value.number)}{value.unit}"
+    if value.kind == nt.QUALITATIVE:
+        return "达成预期指标"
+    if value.kind == nt.DEADLINE and value.month:
+        return f"{LAST_YEAR}年{value.month}月完成"
+    return _last_year_text(ind.target_text)
+
+
+def last_year(filing: Filing) -> Filing:
+    """The same invented unit one year earlier (see the module docstring for what differs)."""
+    old = copy.deepcopy(filing)
+    unit = old.unit
+    unit.year = LAST_YEAR
+    unit.filing_date = _last_year_text(unit.filing_date)
+    b = old.budget
+    share = LAST_YEAR_EXECUTION.get(unit.name)
+    for name in ("planned", "adjusted", "adjustment", "basic", "project"):
+        if getattr(b, name) is not None:
+            setattr(b, name, round(getattr(b, name) * 0.95, 2))
+    if b.executed is not None:
+        base = b.adjusted if b.rate_basis == "adjusted" and b.adjusted else b.planned
+        if share is not None and base:
+            b.executed = round(base * share, 2)
+        elif b.basic is not None and b.project is not None:
+            b.executed = round(b.basic + b.project, 2)
+        else:
+            b.executed = round(b.executed * 0.95, 2)
+        if base and b.stated_rate is not None:
+            b.stated_rate = round(b.executed / base * 100, 2)
+            if b.stated_score is not None:
+                b.stated_score = round(min(b.stated_rate, 100) / 10, 2)
+    b.funds = []
+    changes = LAST_YEAR_ACTUALS.get(unit.name, {})
+    for ind in old.indicators:
+        ind.target_text = _last_year_text(ind.target_text)
+        ind.actual_text = changes.get(ind.name) or _met(ind)
+        ind.reason = ""
+        if ind.weight is not None:
+            ind.self_score = ind.weight
+    if b.stated_score is not None and all(i.weight is not None for i in old.indicators):
+        unit.declared_total = round(b.stated_score + sum(i.weight or 0 for i in old.indicators), 2)
+    old.narrative = narrative(
+        f"{LAST_YEAR}年度绩效自评，各项指标均已完成。", "通过问卷调查了解服务对象满意度。"
+    )
+    return old
+
+
 def main() -> None:
-    """Write every sample unit (and the imported seed) under ``parameters/2024/``."""
+    """Write every sample unit (and the imported seed) under ``parameters/2024/``, and the 示例
+    units' previous year under ``parameters/2023/``."""
     for make in (farmland, health, nutrition, sanitation, culture):
         filing = make()
         target = default_yaml_path(filing, PARAMETERS)
@@ -413,6 +490,10 @@ def main() -> None:
         print(f"写入 {target.relative_to(ROOT)}")
         if make is culture:
             culture_decisions(target)
+        previous = last_year(filing)
+        target = default_yaml_path(previous, PARAMETERS)
+        write_yaml(previous, target)
+        print(f"写入 {target.relative_to(ROOT)}")
     # Read by its repository-relative path, so the YAML's `source` does not name this machine.
     os.chdir(ROOT)
     seed = read_filing(SEED.relative_to(ROOT))

@@ -39,6 +39,7 @@ LETTERS = {
     "date": "D",
     "evidence": "E",
     "internal": "X",
+    "caliber": "K",
 }
 TEST_MODULES = [
     "test_checks_arithmetic",
@@ -51,6 +52,8 @@ TEST_MODULES = [
     "test_checks_self_score",
     "test_checks_structure",
     "test_checks_values",
+    "test_history",
+    "test_caliber",
 ]
 
 

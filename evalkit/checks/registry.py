@@ -53,6 +53,7 @@ FAMILIES = (
     "narrative",
     "date",
     "evidence",
+    "caliber",
     "internal",
 )
 FAMILY_LABELS = {
@@ -66,6 +67,7 @@ FAMILY_LABELS = {
     "narrative": "正文与表格",
     "date": "日期",
     "evidence": "佐证材料",
+    "caliber": "复核口径",
     "internal": "检查程序",
 }
 LIFECYCLES = ("stable", "preview", "retired")
@@ -300,9 +302,11 @@ def _load_modules() -> None:
     # Importing the modules registers their checks.
     from evalkit.checks import (  # noqa: F401
         arithmetic,
+        caliber,
         dates,
         evidence,
         formula,
+        history,
         importer,
         narrative,
         over_target,

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from evalkit.errors import ProfileError
 from evalkit.resources import profiles_dir
+from evalkit.scoring.caliber import CaliberRule
 
 DEFAULT_PROFILE = "mof-2020"
 _PROFILE_DIR_ENV = "EVALKIT_PROFILES"
@@ -63,6 +64,15 @@ class CheckSettings(_Strict):
     preview: bool = False  # run the preview (试行) codes a broad pattern selects
 
 
+class HistorySettings(_Strict):
+    """Last year beside this year (``parameters/<year-1>/``): what counts as a lowered target or a big move."""
+
+    target_margin: float = Field(0.0, ge=0.0)  # a target below last year's actual × (1 − margin) is flagged
+    score_change_threshold: float = Field(
+        10.0, ge=0.0
+    )  # points a reviewed score may move before it is listed
+
+
 class Profile(_Strict):
     """A scoring profile (see ``parameters/profiles/mof-2020.yaml`` for every field explained)."""
 
@@ -83,6 +93,8 @@ class Profile(_Strict):
     cost_keywords: tuple[str, ...] = ()
     tolerance: float = 0.01
     checks: CheckSettings = CheckSettings()
+    history: HistorySettings = HistorySettings()
+    caliber: tuple[CaliberRule, ...] = ()  # 复核口径: written scoring rules (evalkit.scoring.caliber)
 
     @field_validator("grades")
     @classmethod

@@ -1,0 +1,157 @@
+"""The Word deliverables read back with python-docx: sections in order, the header and page
+numbers, CJK fonts, and scores equal to ``evalkit review --json``."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from docx import Document
+from docx.oxml.ns import qn
+
+from evalkit.cli import cli
+from evalkit.pipeline import review
+from evalkit.report import word
+from evalkit.report.sections import result_document
+from evalkit.scoring.decisions import Decisions
+
+ROOT = Path(__file__).resolve().parent.parent
+P2024 = ROOT / "parameters" / "2024"
+CULTURE = P2024 / "示例_某区文化和旅游局_公共文化服务提升项目.yaml"
+UNITS = sorted(p for p in P2024.glob("*.yaml") if not p.name.endswith(".review.yaml"))
+
+
+def _json(path: Path) -> dict:
+    result = CliRunner().invoke(cli, ["review", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def _report(path: Path, tmp_path: Path) -> tuple[Path, dict]:
+    result = CliRunner().invoke(
+        cli, ["report", str(path), "--docx", "--outputs", str(tmp_path), "-o", str(tmp_path / "r.docx")]
+    )
+    assert result.exit_code == 0, result.output
+    return tmp_path / "r.docx", _json(path)
+
+
+def _headings(doc) -> list[str]:
+    return [p.text for p in doc.paragraphs if p.style.name.startswith("Heading 1")]
+
+
+def _n(text: str) -> float | None:
+    return None if text == "—" else float(text)
+
+
+@pytest.mark.parametrize("path", UNITS, ids=lambda p: p.stem)
+def test_unit_report_sections_and_scores_equal_the_review_json(path: Path, tmp_path: Path) -> None:
+    out, data = _report(path, tmp_path)
+    doc = Document(str(out))
+    year = data["year"]
+    assert doc.paragraphs[0].text == f"{data['unit']}{year}年度绩效自评复核报告"
+    assert doc.paragraphs[0].style.name == "Title"
+    assert _headings(doc) == list(word.SECTIONS)
+    assert doc.sections[0].header.paragraphs[0].text == data["unit"]
+    footer = doc.sections[0].footer.paragraphs[0]._p
+    assert footer.find(qn("w:fldSimple")).get(qn("w:instr")) == "PAGE"
+
+    scores, table = doc.tables[0], doc.tables[1]
+    rows = {r.cells[0].text: [c.text for c in r.cells] for r in scores.rows[1:]}
+    assert _n(rows["合计"][3]) == data["total"]
+    assert _n(rows["合计"][2]) == data["declared"]["total"]
+    assert _n(rows["预算执行率"][3]) == round(data["budget"]["score"], 2)
+    for level in ("产出指标", "效益指标", "满意度指标"):
+        items = [i for i in data["indicators"] if i["level1"] == level]
+        if items:
+            # the JSON rounds each row to 2 decimals; the report sums the exact scores
+            expected = sum(i["score"] - i["deduction"] for i in items)
+            assert _n(rows[level][3]) == pytest.approx(expected, abs=0.005 * len(items) + 0.005)
+    # the 复核表: one row per indicator, the 复核 column equal to the JSON's score after deduction
+    header = [c.text for c in table.rows[0].cells]
+    assert header[:5] == ["序号", "一级指标", "二级指标", "三级指标", "指标值"]
+    col = header.index("复核")
+    body = table.rows[1:]
+    assert len(body) == len(data["indicators"])
+    for r, i in zip(body, data["indicators"]):
+        assert r.cells[3].text == i["name"]
+        assert _n(r.cells[col].text) == pytest.approx(i["score"] - i["deduction"], abs=0.006)
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert f"复核得分{data['total']:g}分" in text.replace(".0分", "分")
+    assert "复核人：" in text and "（盖章）" in text
+
+
+def test_culture_report_shows_last_year_the_decision_and_the_upheld_findings(tmp_path: Path) -> None:
+    out, _ = _report(CULTURE, tmp_path)
+    doc = Document(str(out))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "上年度（2023年）复核得分99.9分" in text
+    header = [c.text for c in doc.tables[1].rows[0].cells]
+    assert "2023年完成值" in header
+    first = [c.text for c in doc.tables[1].rows[1].cells]
+    assert first[header.index("2023年完成值")] == "128场"
+    assert "扣2分：目标值设置偏低" in first[-1]
+    problems = text.split("六、主要问题")[1].split("七、复核意见")[0]
+    assert "O102" in problems and "128场" in problems
+    # most severe first: the error (自评分偏高) is listed before the warnings
+    assert problems.index("【错误】") < problems.index("【警告】")
+    for label in ("内容完整性", "论证充分性", "结果客观性"):
+        assert label in text
+    assert "复核人：示例复核人" in text and "2025年4月10日" in text
+
+
+def test_reviewer_texts_replace_the_drafts(tmp_path: Path) -> None:
+    rv = review(CULTURE)
+    rv.decisions = Decisions(
+        conclusion="复核结论由复核人改写。", opinions={"objectivity": "客观性意见改写。"}
+    )
+    doc = word.unit_report(rv, when=date(2025, 5, 6))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "复核结论由复核人改写。" in text and "客观性意见改写。" in text
+    assert "经复核，" not in text  # the draft conclusion is replaced
+    assert "论证较为充分" in text or "论证不够充分" in text  # the other drafts stay
+    assert "2025年5月6日" in text
+
+
+def test_fonts_are_set_for_east_asian_text() -> None:
+    doc = Document(str(word.TEMPLATE))
+    for name, font in (("Normal", "仿宋_GB2312"), ("Heading 1", "黑体"), ("Title", "方正小标宋简体")):
+        fonts = doc.styles[name].element.rPr.find(qn("w:rFonts"))
+        assert fonts.get(qn("w:eastAsia")) == font
+    table = doc.part.package.parts
+    fonttable = next(p for p in table if str(p.partname).endswith("fontTable.xml")).blob.decode()
+    assert '<w:font w:name="仿宋_GB2312"><w:altName w:val="仿宋"/>' in fonttable
+
+
+def test_hostile_text_is_text(tmp_path: Path) -> None:
+    rv = review(CULTURE)
+    rv.filing.unit.name = '=HYPERLINK("http://x","点我")\x07单位'
+    path = word._save(word.unit_report(rv), tmp_path / "h.docx")
+    doc = Document(str(path))
+    assert doc.paragraphs[0].text.startswith('=HYPERLINK("http://x","点我")\ufffd单位')
+    xml = doc.element.xml
+    assert "HYPERLINK" not in "".join(e.get(qn("w:instr")) or "" for e in doc.element.iter(qn("w:fldSimple")))
+    assert "<w:hyperlink" not in xml
+
+
+def test_year_report(tmp_path: Path) -> None:
+    docs = []
+    for path in UNITS:
+        rv = review(
+            path,
+            decisions=path.with_suffix(".review.yaml") if path.with_suffix(".review.yaml").exists() else None,
+        )
+        docs.append(result_document(rv, unit_id=path.stem, status="ok"))
+    before = {d["unit"]: d["total"] + (15 if "教育局" in d["unit"] else 1) for d in docs}
+    out = word.write_year_report(docs, tmp_path / "汇总.docx", 2024, last_total=lambda d: before[d["unit"]])
+    doc = Document(str(out))
+    assert [p.text for p in doc.paragraphs if p.style.name == "Heading 1"] == list(word.YEAR_SECTIONS)
+    ranking = doc.tables[0]
+    totals = [float(r.cells[4].text) for r in ranking.rows[1:]]
+    assert totals == sorted((d["total"] for d in docs), reverse=True)
+    grades = {r.cells[0].text: int(r.cells[1].text) for r in doc.tables[1].rows[1:]}
+    assert sum(grades.values()) == len(docs) and grades["中"] == 1
+    moved = doc.tables[-1]
+    assert [r.cells[0].text for r in moved.rows[1:]] == ["示例 某区教育局 学生营养改善计划项目"]
