@@ -18,7 +18,16 @@ from evalkit.scoring.rules import ScoreCard
 def _registered(chk: Check, ctx: Context) -> Iterator[Finding]:
     """Emitted by the review for each row a rule of the profile's 复核口径 (``caliber:``) applies
     to: the proposed 复核得分 with the rule cited. Upheld, it becomes a deduction whose reason
-    cites the rule; set aside, the score stays."""
+    cites the rule; set aside, the score stays.
+
+    Why: RULES §5a: firms review to written scoring rules and every deduction must cite its rule;
+    proposing the score per rule keeps the reviewer's judgement explicit and the 备注 consistent.
+
+    Example: with ``caliber-example``, the seed's satisfaction rows (no survey, E101) are proposed
+    at 0 under K1 “满意度无调查资料的计0分”.
+
+    Settings: caliber
+    """
     return iter(())
 
 

@@ -119,7 +119,15 @@ def target_below_last_year(chk: Check, ctx: Context) -> Iterator[Finding]:
     """This year's target is below what the same unit achieved on the same indicator last year
     (``parameters/<year-1>/``, matched by unit id or name and kind, then by indicator name): the
     target was set too low. A ceiling (reverse indicator) set above last year's actual is the
-    same fault. ``history.target_margin`` of the profile allows a tolerance (default 0)."""
+    same fault. ``history.target_margin`` of the profile allows a tolerance (default 0).
+
+    Why: RULES §5.4: a target the unit had already exceeded the year before is set too low, so its
+    full score says nothing; reviewers compare with last year's actual and reduce the score.
+
+    Example: 送戏下乡场次 ≥60场 in 2024 after 128场 in 2023 (the 示例 culture unit).
+
+    Settings: history.target_margin
+    """
     last = previous_filing(ctx)
     if last is None:
         return
