@@ -248,6 +248,7 @@ def run_evalkit(root: Path, out: Path, executor: str, jobs: int, restart_every: 
         " 'start_retries': sum(o.start_retries for o in ran), 'reruns': sum(o.reruns for o in ran),"
         " 'errors': sorted({o.error for o in r.failed})[:3]}))\n"
     )
+    before = _children_cpu()
     proc = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
@@ -257,7 +258,16 @@ def run_evalkit(root: Path, out: Path, executor: str, jobs: int, restart_every: 
     )
     if proc.returncode != 0:
         raise RuntimeError(f"evalkit run ({executor}) failed:\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    # CPU of the whole run (orchestrator, workers, kernels: every process it waited for), which a
+    # shared machine's load disturbs far less than wall time.
+    result["cpu_seconds"] = _children_cpu() - before
+    return result
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _floor_unit(args: tuple[str, str, str]) -> bool:
@@ -311,6 +321,11 @@ def run_floor(root: Path, out: Path, jobs: int) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------------- report
+def cpu_per_unit(r: dict[str, Any] | None) -> float | None:
+    """CPU seconds per unit of a whole ``evalkit run`` (all its processes; includes the summary)."""
+    return r["cpu_seconds"] / r["units"] if r and r.get("units") and "cpu_seconds" in r else None
+
+
 def per_unit(r: dict[str, Any] | None) -> float | None:
     """Seconds per unit of a mode's units phase."""
     return r["units_seconds"] / r["units"] if r and r.get("units") else None
@@ -321,7 +336,7 @@ def table(n: int, jobs: int, results: dict[str, dict[str, Any]]) -> str:
     lines = [
         f"N={n} units, jobs={jobs}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}",
         f"{'mode':<7}{'units':>6}{'failed':>7}{'s/unit':>9}{'units s':>10}{'summary s':>11}"
-        f"{'orch. peak MB':>15}{'workers MB':>12}{'retries':>9}",
+        f"{'orch. peak MB':>15}{'workers MB':>12}{'retries':>9}{'cpu s/unit':>11}",
     ]
     for mode in MODES:
         r = results.get(mode)
@@ -331,9 +346,10 @@ def table(n: int, jobs: int, results: dict[str, dict[str, Any]]) -> str:
         kids = f"{r['child_peak_rss_kb'] / 1024:.0f}" if "child_peak_rss_kb" in r else "—"
         summary = f"{r['summary_seconds']:.1f}" if "summary_seconds" in r else "—"
         retries = f"{r.get('start_retries', 0)}/{r.get('reruns', 0)}" if "start_retries" in r else "—"
+        cpu = cpu_per_unit(r)
         lines.append(
             f"{mode:<7}{r['units']:>6}{r['failed']:>7}{per_unit(r):>9.3f}{r['units_seconds']:>10.1f}"
-            f"{summary:>11}{rss:>15}{kids:>12}{retries:>9}"
+            f"{summary:>11}{rss:>15}{kids:>12}{retries:>9}{f'{cpu:.3f}' if cpu else '—':>11}"
         )
     ratios = []
     for label, a, b in (
@@ -347,7 +363,8 @@ def table(n: int, jobs: int, results: dict[str, dict[str, Any]]) -> str:
     if ratios:
         lines.append("ratios: " + "; ".join(ratios))
     lines.append(
-        "(s/unit: wall time of the units' phase / N; summary = index.html + summary.xlsx; retries = kernel starts retried / units re-run after a dead kernel)"
+        "(s/unit: wall time of the units' phase / N; summary = index.html + summary.xlsx; retries = kernel starts retried / units re-run after a dead kernel;"
+        " cpu s/unit: CPU seconds of every process of the run, summary included, / N)"
     )
     return "\n".join(lines)
 

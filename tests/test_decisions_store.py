@@ -4,6 +4,9 @@ second writer's concurrent save per indicator."""
 from __future__ import annotations
 
 import multiprocessing
+import os
+import subprocess
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -95,3 +98,41 @@ def test_concurrent_processes_all_survive(tmp_path: Path) -> None:
     final = load_decisions(path)
     assert set(final.items) == set(keys)
     assert sorted(h["who"] for h in final.history) == keys
+
+
+def test_lock_excludes_other_processes_and_is_released(tmp_path: Path) -> None:
+    # While one process holds the lock another cannot take it; a crashed holder frees it.
+    from filelock import FileLock, Timeout
+
+    from evalkit.workbench.store import lock_path, locked
+
+    path = tmp_path / "u.review.yaml"
+    with locked(path):
+        probe = subprocess.run(
+            [sys.executable, "-c", CAN_LOCK, str(lock_path(path))], capture_output=True, text=True, timeout=60
+        )
+        assert probe.stdout.strip() == "busy"
+    ctx = multiprocessing.get_context("spawn")
+    dying = ctx.Process(target=_lock_and_die, args=(str(path),))
+    dying.start()
+    dying.join(60)
+    assert dying.exitcode == 3
+    try:
+        with FileLock(lock_path(path), timeout=5):
+            pass
+    except Timeout:  # pragma: no cover - the failure this test looks for
+        pytest.fail("a dead process's lock still blocks")
+
+
+CAN_LOCK = (
+    "import sys\nfrom filelock import FileLock, Timeout\n"
+    "try:\n    FileLock(sys.argv[1], timeout=0.5).acquire()\n    print('free')\n"
+    "except Timeout:\n    print('busy')\n"
+)
+
+
+def _lock_and_die(path: str) -> None:
+    from evalkit.workbench.store import locked
+
+    with locked(path):
+        os._exit(3)

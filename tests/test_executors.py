@@ -249,3 +249,17 @@ def test_ipc_sockets_live_in_a_private_folder(kernel_name: str, tmp_path: Path) 
     finally:
         kernels.shutdown(kernel)
     assert not kernel.folder.exists()
+
+
+def test_warm_engine_is_papermills_own_registry_entry(tmp_path: Path) -> None:
+    # The warm executor goes through papermill's public API: its engine is registered by name,
+    # and papermill refuses to run it without a kernel instead of starting one behind our back.
+    import papermill as pm
+    from papermill.engines import papermill_engines
+
+    from evalkit.batch.engine import ENGINE_NAME, KeptKernelEngine
+
+    assert papermill_engines.get_engine(ENGINE_NAME) is KeptKernelEngine
+    nb = make_notebook(tmp_path / "n.ipynb", "x = 1")
+    with pytest.raises(ValueError, match="running kernel"):
+        pm.execute_notebook(str(nb), str(tmp_path / "o.ipynb"), engine_name=ENGINE_NAME, progress_bar=False)

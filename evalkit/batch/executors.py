@@ -5,9 +5,9 @@
 - ``warm`` (the default): one kernel per worker with evalkit, pandas and matplotlib already
   imported (:mod:`evalkit.batch.kernelstate`), reused across notebooks and reset before each one (user
   namespace, figures, rcParams, options, folder); restarted every ``restart_every`` notebooks and
-  after any error, timeout or death. Quarto's execute daemon is the model. The notebook is
-  parameterized and executed with papermill's own parts (its injected-parameters cell, its cell
-  metadata, its error markers), so both executors give the same executed notebook.
+  after any error, timeout or death. Quarto's execute daemon is the model. The notebook runs
+  through ``papermill.execute_notebook`` with evalkit's engine for a kept kernel
+  (:mod:`evalkit.batch.engine`), so both executors give the same executed notebook.
 
 Both raise what papermill raises: :class:`papermill.exceptions.PapermillExecutionError` for a
 cell's error (the executed notebook, with papermill's error markers, is written to ``output``),
@@ -18,7 +18,6 @@ died on the same notebook twice (once is retried in a new kernel), and
 
 from __future__ import annotations
 
-import copy
 import logging
 import os
 from dataclasses import dataclass
@@ -163,7 +162,6 @@ class WarmExecutor(Executor):
     def __init__(self, spec: ExecutorSpec) -> None:
         super().__init__(spec)
         self._kernel: Kernel | None = None
-        self._templates: dict[Path, tuple[int, Any]] = {}
 
     def start(self, cwd: Path) -> None:
         """Start and prewarm the kernel now, in ``cwd`` (best effort)."""
@@ -224,17 +222,6 @@ class WarmExecutor(Executor):
         if content.get("status") != "ok":
             raise RuntimeError(f"{content.get('ename', 'error')}: {content.get('evalue', '')}")
 
-    def _template(self, notebook: Path) -> Any:
-        # Read (and validated) once per worker; each unit gets its own copy.
-        from papermill.iorw import load_notebook_node
-
-        mtime = notebook.stat().st_mtime_ns
-        cached = self._templates.get(notebook)
-        if cached is None or cached[0] != mtime:
-            cached = (mtime, load_notebook_node(str(notebook)))
-            self._templates[notebook] = cached
-        return copy.deepcopy(cached[1])
-
     def execute(self, notebook: Path, output: Path, parameters: dict[str, Any], cwd: Path) -> Any:
         """Run the notebook in the warm kernel (reset first); a new kernel after errors or K units."""
         from nbclient.exceptions import DeadKernelError
@@ -261,45 +248,29 @@ class WarmExecutor(Executor):
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _run(self, kernel: Kernel, notebook: Path, output: Path, parameters: dict[str, Any]) -> Any:
-        from papermill.clientwrap import PapermillNotebookClient
-        from papermill.engines import NotebookExecutionManager
-        from papermill.execute import (
-            prepare_notebook_metadata,
-            raise_for_execution_errors,
-            remove_error_markers,
-        )
-        from papermill.parameterize import parameterize_notebook
+        import papermill as pm
 
-        # The steps of papermill.execute_notebook, minus starting and stopping a kernel.
-        nb = parameterize_notebook(self._template(notebook), parameters, kernel_name=self.spec.kernel_name)
-        nb = remove_error_markers(prepare_notebook_metadata(nb, str(notebook), str(output)))
-        nb_man = NotebookExecutionManager(nb, output_path=None, progress_bar=False, log_output=False)
-        nb_man.notebook_start()
-        try:
-            client = PapermillNotebookClient(
-                nb_man,
-                km=kernel.km,
-                kernel_name=self.spec.kernel_name,
-                timeout=self.spec.timeout,
-                startup_timeout=kernels.STARTUP_TIMEOUT,
-                log_output=False,
-            )
-            client.kc = kernel.kc  # ours: nbclient neither starts a client nor stops the kernel
-            client.execute()
-        finally:
-            nb_man.cleanup_pbar()
-            nb_man.notebook_complete()
-        raise_for_execution_errors(nb_man.nb, str(output))
-        return nb_man.nb
+        from evalkit.batch.engine import ENGINE_NAME
+
+        return pm.execute_notebook(
+            str(notebook),
+            str(output),
+            parameters=parameters,
+            engine_name=ENGINE_NAME,
+            kernel_name=self.spec.kernel_name,
+            progress_bar=False,
+            log_output=False,
+            request_save_on_cell_execute=False,
+            cwd=None,  # the kernel is already in the unit's folder (kernelstate.begin)
+            execution_timeout=self.spec.timeout,
+            start_timeout=kernels.STARTUP_TIMEOUT,
+            km=kernel.km,
+            kc=kernel.kc,
+        )
 
     def close(self) -> None:
         """Stop the kernel."""
         self._discard()
-
-
-def executor_names() -> tuple[str, ...]:
-    """The executor names ``evalkit run --executor`` accepts."""
-    return EXECUTORS
 
 
 def default_jobs() -> int:

@@ -15,9 +15,13 @@ import copy
 import os
 import sys
 import warnings
+from contextlib import ExitStack
 from typing import Any
 
 _SNAPSHOT: dict[str, Any] = {}
+# Open from the snapshot on: closing it puts back the warning filters (and showwarning) as they
+# were, the way the standard library restores them at the end of a ``catch_warnings`` block.
+_WARNINGS = ExitStack()
 
 # What the notebooks import; a fresh kernel pays for these on every unit.
 PREWARM_MODULES = (
@@ -54,8 +58,9 @@ def snapshot() -> None:
         cwd=os.getcwd(),
         path=list(sys.path),
         environ=dict(os.environ),
-        filters=list(warnings.filters),
     )
+    _WARNINGS.close()
+    _WARNINGS.enter_context(warnings.catch_warnings())
 
 
 def begin(cwd: str, reset: bool = True) -> None:
@@ -87,8 +92,8 @@ def _reset() -> None:
     if dict(os.environ) != _SNAPSHOT["environ"]:
         os.environ.clear()
         os.environ.update(_SNAPSHOT["environ"])
-    warnings.filters[:] = _SNAPSHOT["filters"]
-    warnings._filters_mutated()  # type: ignore[attr-defined]  # invalidates the warnings cache
+    _WARNINGS.close()  # the filters of the snapshot, with the warnings cache invalidated
+    _WARNINGS.enter_context(warnings.catch_warnings())
 
 
 def _restore_rc() -> None:

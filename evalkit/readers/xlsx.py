@@ -129,15 +129,22 @@ def _grid(ws, file: str, problems: list[Problem]) -> list[list[Cell]]:
     """
     from openpyxl.utils import get_column_letter
 
-    cells = ws._cells  # {(row, col): cell}, only the cells stored in the file
-    if len(cells) > _MAX_CELLS:
-        raise FilingError(file, f"工作表“{ws.title}”单元格过多（{len(cells)}个），不像自评表，已拒绝")
+    # The block of stored cells (openpyxl's public dimensions); reading it creates a cell object
+    # for every position, so its size is what the guard bounds.
+    span = (ws.max_row - ws.min_row + 1) * (ws.max_column - ws.min_column + 1)
+    if span > _MAX_CELLS:
+        raise FilingError(file, f"工作表“{ws.title}”单元格过多（{span}个），不像自评表，已拒绝")
     hidden_rows = {r for r, dim in ws.row_dimensions.items() if dim.hidden}
     hidden_cols: set[int] = set()
     for dim in ws.column_dimensions.values():
         if dim.hidden and dim.min and dim.max:
             hidden_cols.update(range(dim.min, min(dim.max, 16384) + 1))
-    filled = [(r, c) for (r, c), cell in cells.items() if cell.value is not None and str(cell.value).strip()]
+    filled = [
+        (cell.row, cell.column)
+        for row in ws.iter_rows()
+        for cell in row
+        if cell.value is not None and str(cell.value).strip()
+    ]
     if not filled:
         return []
     skipped = {(r, c) for r, c in filled if r in hidden_rows or c in hidden_cols}
@@ -179,7 +186,7 @@ def _grid(ws, file: str, problems: list[Problem]) -> list[list[Cell]]:
             if r1 != r:
                 text, at = "", (r, c)  # below the first row of a merged range: blank, as Word shows
             else:
-                source = cells.get((r1, c1))
+                source = ws.cell(row=r1, column=c1)  # inside the block read above: no new cell
                 text, at = (cell_text(source) if source is not None else ""), (r1, c1)
             coordinate = f"{get_column_letter(at[1])}{at[0]}"
             row.append(Cell(text, Loc(file, sheet=ws.title, row=at[0], cell=coordinate)))

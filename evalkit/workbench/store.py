@@ -41,28 +41,17 @@ def lock_path(path: str | os.PathLike[str]) -> Path:
 
 @contextmanager
 def locked(path: str | os.PathLike[str]) -> Iterator[None]:
-    """Hold an exclusive lock on ``path``'s sidecar lock file (blocks until it is free)."""
+    """Hold an exclusive lock on ``path``'s sidecar lock file (blocks until it is free).
+
+    An operating-system lock (``filelock``: ``flock`` on POSIX, ``LockFileEx`` on Windows): a
+    writer that dies releases it, so a stale ``.lock`` file never blocks the next save.
+    """
+    from filelock import FileLock
+
     lock = lock_path(path)
     lock.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock, "a+b") as fh:
-        try:
-            import fcntl
-        except ImportError:  # Windows: lock the first byte instead
-            import msvcrt
-
-            fh.seek(0)
-            msvcrt.locking(fh.fileno(), msvcrt.LK_LOCK, 1)
-            try:
-                yield
-            finally:
-                fh.seek(0)
-                msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
-            return
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    with FileLock(lock, timeout=-1):
+        yield
 
 
 def changed_keys(decisions: Decisions, base: Decisions | None) -> list[str]:
