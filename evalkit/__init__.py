@@ -11,6 +11,7 @@ The public API is a handful of verbs, imported lazily so that ``import evalkit``
 - :func:`import_folder` — import every filing of a folder into ``parameters/<year>/``
 - :func:`write_template` — a fillable .xlsx filing template
 - :func:`run_batch` — ``evalkit run``: every unit of a year to an HTML report, plus the summary
+- :func:`init_workspace` — ``evalkit init``: a workspace with the bundled profiles, samples, notebooks
 
 The layers, lowest first (each imports only from the ones before it): ``errors``, ``model``,
 ``levels``, ``fileio`` → ``values`` → ``readers``, ``prose`` → ``scoring`` → ``checks`` →
@@ -38,6 +39,7 @@ _EXPORTS = {
     "import_folder": "evalkit.readers.folder",
     "write_template": "evalkit.readers.fillable",
     "run_batch": "evalkit.batch.runner",
+    "init_workspace": "evalkit.resources",
 }
 
 __all__ = sorted(_EXPORTS)

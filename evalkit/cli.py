@@ -313,6 +313,22 @@ def template_cmd(output: str | None, kind: str, force: bool) -> None:
     click.echo(f"已生成{kind}自评表模板：{target}（先看“填报说明”工作表；填好后用 evalkit import 导入）")
 
 
+@cli.command("init")
+@click.argument("directory", default=".")
+def init_cmd(directory: str) -> None:
+    """Create a workspace: parameters/ (profiles, sample units), notebooks/, outputs/."""
+    from evalkit.resources import init_workspace
+
+    try:
+        ws = init_workspace(directory)
+    except (OSError, FileNotFoundError) as exc:
+        _fail(str(exc))
+    click.echo(f"已在 {ws.root} 建立工作区：新建{len(ws.created)}个文件，已存在保留{len(ws.kept)}个")
+    for path in ws.kept:
+        click.echo(f"  保留（未覆盖）：{path.relative_to(ws.root).as_posix()}")
+    click.echo(f"下一步：cd {ws.root} && evalkit run --year 2024，然后打开 outputs/2024/index.html")
+
+
 @cli.command("serve")
 @click.option("--workspace", default=".", show_default=True, help="Folder with notebooks/ and parameters/.")
 @click.option(

@@ -104,7 +104,7 @@ def weighted(selfs: list[float] | None = None, total: float | None = 99.5, grade
     weights = [20.0, 20.0, 10.0, 30.0, 10.0]
     selfs = weights if selfs is None else selfs
     rows = base_rows()
-    for r, w, s in zip(rows, weights, selfs):
+    for r, w, s in zip(rows, weights, selfs, strict=True):
         r.weight, r.self_score = w, s
     budget = Budget(
         planned=100.0,

@@ -19,3 +19,16 @@ def seed_path() -> Path:
 @pytest.fixture
 def project_path() -> Path:
     return DATA / "project_sample.txt"
+
+
+@pytest.fixture(autouse=True)
+def _fast_tests_start_no_kernel(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `pytest -m "not slow"` is the fast suite: a test that starts a Jupyter kernel must say so.
+    if request.node.get_closest_marker("slow") or request.node.get_closest_marker("browser"):
+        return
+    from jupyter_client.provisioning import local_provisioner
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        pytest.fail("this test starts a Jupyter kernel: mark it @pytest.mark.slow")
+
+    monkeypatch.setattr(local_provisioner, "launch_kernel", refuse)

@@ -110,7 +110,7 @@ def form_rows(rows: list[list[str]], spans_for, merge_cols: set[int]) -> list[li
         assert len(widths) == len(texts), (texts, widths)
         cells: list[FormCell] = []
         col = 0
-        for text, w in zip(texts, widths):
+        for text, w in zip(texts, widths, strict=True):
             cells.append(FormCell(text, col, w))
             col += w
         if "一级指标" in texts:

@@ -239,6 +239,10 @@ def test_compound_file_directory_is_read() -> None:
     assert {"EncryptionInfo", "EncryptedPackage"} <= _streams(encrypted_office_file())
     assert "WordDocument" in _streams(legacy_doc())
     assert "Workbook" in _streams(legacy_xls())
+    # names come from the directory, not from anywhere in the bytes: a .doc whose text mentions
+    # EncryptionInfo is still a .doc
+    doc = compound_file({"WordDocument": "EncryptionInfo EncryptedPackage".encode("utf-16-le") * 40})
+    assert _streams(doc) >= {"WordDocument"} and not _streams(doc) & {"EncryptionInfo", "EncryptedPackage"}
     # a damaged container still tells an encrypted file apart, by the stream names it holds
     damaged = bytearray(compound_file({"EncryptionInfo": b"x", "EncryptedPackage": b"y"}))
     damaged[0x1E] = 0x42  # an impossible sector size

@@ -102,6 +102,7 @@ def test_samples_cover_the_issue() -> None:
     assert any(u.with_suffix(".review.yaml").is_file() for u in samples)
 
 
+@pytest.mark.slow
 def test_every_unit_has_report_and_result(batch: SimpleNamespace) -> None:
     status = {o.unit_id: o.status for o in batch.result.outcomes}
     assert status == {**{u.stem: "ok" for u in batch.good}, BROKEN: "failed"}
@@ -115,6 +116,7 @@ def test_every_unit_has_report_and_result(batch: SimpleNamespace) -> None:
     print(f"batch of {len(batch.result.outcomes)} units: {batch.seconds:.1f} s")
 
 
+@pytest.mark.slow
 def test_report_scores_equal_review_json(batch: SimpleNamespace) -> None:
     for u in batch.good:
         expected = expected_review(u)
@@ -137,6 +139,7 @@ def test_report_scores_equal_review_json(batch: SimpleNamespace) -> None:
         }
 
 
+@pytest.mark.slow
 def test_reviewer_decisions_marked_in_report(batch: SimpleNamespace) -> None:
     html = (batch.out / f"{CULTURE}.html").read_text(encoding="utf-8")
     doc = json.loads((batch.out / f"{CULTURE}.json").read_text(encoding="utf-8"))
@@ -154,6 +157,7 @@ def test_reviewer_decisions_marked_in_report(batch: SimpleNamespace) -> None:
     assert "示例复核人" in html  # the history of saves
 
 
+@pytest.mark.slow
 def test_failing_unit_is_isolated(batch: SimpleNamespace) -> None:
     assert batch.result.exit_code == 1
     (failed,) = batch.result.failed
@@ -168,6 +172,7 @@ def test_failing_unit_is_isolated(batch: SimpleNamespace) -> None:
     assert row.find("a")["href"] == quote(f"failed/{BROKEN}.ipynb")
 
 
+@pytest.mark.slow
 def test_index_and_excel(batch: SimpleNamespace) -> None:
     index = (batch.out / "index.html").read_text(encoding="utf-8")
     for heading in (
@@ -194,6 +199,7 @@ def test_index_and_excel(batch: SimpleNamespace) -> None:
     assert units.loc[BROKEN, "状态"] == "failed"
 
 
+@pytest.mark.slow
 def test_reports_are_offline_and_small(batch: SimpleNamespace) -> None:
     pages = [batch.out / f"{u.stem}.html" for u in batch.good] + [batch.out / "index.html"]
     for page in pages:
@@ -207,6 +213,7 @@ def test_reports_are_offline_and_small(batch: SimpleNamespace) -> None:
     print("report sizes (KB):", sizes)
 
 
+@pytest.mark.slow
 def test_unchanged_units_are_skipped(batch: SimpleNamespace, tmp_path: Path) -> None:
     # Work on a copy: the other tests keep asserting on the first run.
     root = tmp_path / "again"
@@ -312,6 +319,7 @@ def normalized(path: Path) -> str:
     return re.sub(r"生成于 \d{4}-\d{2}-\d{2}", "生成于 DATE", path.read_text(encoding="utf-8"))
 
 
+@pytest.mark.slow
 def test_warm_reports_equal_fresh(batch: SimpleNamespace, fresh_batch: SimpleNamespace) -> None:
     assert batch.result.executor == "warm" and fresh_batch.result.executor == "fresh"
     assert {o.unit_id: o.status for o in fresh_batch.result.outcomes} == {
@@ -339,6 +347,7 @@ def test_warm_reports_equal_fresh(batch: SimpleNamespace, fresh_batch: SimpleNam
 KILLER = "示例_某区教育局_学生营养改善计划项目"
 
 
+@pytest.mark.slow
 def test_dead_kernel_fails_its_unit_only(tmp_path: Path) -> None:
     # A review notebook that kills its kernel for one unit: that unit is run twice, then reported
     # failed; the others are not disturbed.
@@ -360,6 +369,7 @@ def test_dead_kernel_fails_its_unit_only(tmp_path: Path) -> None:
     assert result.exit_code == 1 and result.index is not None
 
 
+@pytest.mark.slow
 def test_kernel_start_race_does_not_fail_a_unit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import errno
 
@@ -391,6 +401,7 @@ def test_kernel_start_race_does_not_fail_a_unit(tmp_path: Path, monkeypatch: pyt
     assert outcome.status == "ok" and outcome.start_retries == 1
 
 
+@pytest.mark.slow
 def test_runs_with_nothing_to_do_finish_quickly(tmp_path: Path) -> None:
     # An empty year: the index is rendered once, then every run finds nothing to do and returns.
     root = copy_project(tmp_path)

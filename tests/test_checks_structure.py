@@ -47,7 +47,7 @@ def _without(level1: str) -> object:
 def _weights(ws: list[float]) -> Case:
     def case() -> object:
         f = weighted()
-        for row, w in zip(f.indicators, ws):
+        for row, w in zip(f.indicators, ws, strict=True):
             row.weight = row.self_score = w
         return f
 

@@ -22,6 +22,8 @@ from evalkit.batch.executors import ExecutorSpec, WarmExecutor
 from evalkit.batch.kernels import ensure_kernel
 from evalkit.errors import KernelError
 
+pytestmark = pytest.mark.slow  # starts Jupyter kernels
+
 
 def make_notebook(path: Path, *cells: str, parameters: str = 'out: str = ""') -> Path:
     """A small notebook with a ``parameters`` cell, as papermill expects it."""

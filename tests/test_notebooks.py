@@ -89,6 +89,7 @@ def test_committed_clean_and_thin(name: str) -> None:
     assert nb.metadata.kernelspec.name == "python3"
 
 
+@pytest.mark.slow
 def test_review_defaults_run_as_they_are(tmp_path: Path) -> None:
     # Interactive defaults: the workbench opens the seed unit; nothing is written.
     nb = execute_notebook(
@@ -99,6 +100,7 @@ def test_review_defaults_run_as_they_are(tmp_path: Path) -> None:
     assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
 
 
+@pytest.mark.slow
 def test_summary_defaults_run_without_results(tmp_path: Path) -> None:
     # A fresh clone has no outputs/ yet: the summary says so instead of failing.
     (tmp_path / "notebooks").mkdir()

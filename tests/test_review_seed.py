@@ -71,6 +71,6 @@ def test_project_layout_self_scores_beside_recomputed(project_path: Path) -> Non
     assert data["kind"] == "项目"
     rows = data["indicators"]
     assert rows and all(r["self_score"] is not None for r in rows)
-    assert all(r["weight"] == r2.weight for r, r2 in zip(rows, rv.filing.indicators))
+    assert all(r["weight"] == r2.weight for r, r2 in zip(rows, rv.filing.indicators, strict=True))
     assert any(r["self_score"] > r["score"] + 0.01 for r in rows)  # the fixture's inflated self-score
     assert data["declared"]["total"] is not None

@@ -80,7 +80,7 @@ def test_units_table_has_stable_columns(results: Path) -> None:
 def test_regrouping(results: Path, by: str, expected: dict[str, int]) -> None:
     docs = summary.load_results(results)
     groups = summary.group_units(tables.units(docs), tables.unit_findings(docs), by)
-    assert dict(zip(groups["group"], groups["units"])) == expected
+    assert dict(zip(groups["group"], groups["units"], strict=True)) == expected
 
 
 def test_explorer_filters_and_regroups(results: Path) -> None:

@@ -108,7 +108,7 @@ def fill_department(path: Path) -> None:
     ws = wb[SHEET_FORM]
     for label, value in DEPARTMENT.items():
         _right(ws, label).value = value
-    for offset, value in zip((2, 3, 4), DEPARTMENT_BUDGET):
+    for offset, value in zip((2, 3, 4), DEPARTMENT_BUDGET, strict=True):
         _right(ws, "部门整体支出总额", offset).value = value
     _right(ws, "部门整体支出总额", 4).number_format = "0.00%"
     for g, (title, rows) in enumerate(DEPARTMENT_GOALS, start=1):
@@ -126,9 +126,9 @@ def fill_project(path: Path) -> None:
     for label, value in PROJECT.items():
         _right(ws, label).value = value
     for label, values in PROJECT_FUNDS.items():
-        for offset, value in zip((2, 3, 4), values):
+        for offset, value in zip((2, 3, 4), values, strict=True):
             _right(ws, label, offset).value = value
-    for offset, value in zip((5, 6, 7), PROJECT_TOTAL_ROW):
+    for offset, value in zip((5, 6, 7), PROJECT_TOTAL_ROW, strict=True):
         _right(ws, "年度资金总额", offset).value = value
     _right(ws, "年度资金总额", 6).number_format = "0%"
     expected = _find(ws, "预期目标")

@@ -192,7 +192,7 @@ def test_hidden_rows_are_left_out_and_reported(project_xlsx: Path, project_path:
     ws = wb["自评表"]
     last = max(c.row for row in ws.iter_rows() for c in row if c.value == "受益农户满意度")
     ws.insert_rows(last + 1)
-    for col, value in zip("BCDEFGHIJ", ["", "", "", "旧指标", "≥1", "0", "5", "0", ""]):
+    for col, value in zip("BCDEFGHIJ", ["", "", "", "旧指标", "≥1", "0", "5", "0", ""], strict=True):
         ws[f"{col}{last + 1}"] = value or None
     ws.row_dimensions[last + 1].hidden = True
     wb.save(project_xlsx)

@@ -7,7 +7,8 @@ refuses with a :class:`~evalkit.errors.FilingError` that says what to do:
 - a file too large, or a zip that declares too much uncompressed data or compresses too well
   (a zip bomb), by the limits below;
 - an OLE compound file (magic ``D0 CF 11 E0``): either an encrypted .docx/.xlsx (Office stores a
-  file with an open password as a compound file with an ``EncryptionInfo`` stream), or an old
+  file with an open password as a compound file with an ``EncryptionInfo`` stream; ``olefile``
+  reads its directory), or an old
   binary .doc/.xls (Word 97–2003, Excel 97–2003), which must be saved as .docx/.xlsx first;
 - a file that is no zip, a truncated or corrupt zip, or a zip that is not the expected document.
 
@@ -18,7 +19,6 @@ formulas are read by the value Excel cached when it saved the file.
 from __future__ import annotations
 
 import os
-import struct
 import zipfile
 from pathlib import Path
 
@@ -159,60 +159,21 @@ def _refuse_compound_file(p: Path, kind: str) -> None:
 def compound_file_streams(path: str | os.PathLike[str]) -> set[str]:
     """The names in an OLE compound file's directory (``EncryptionInfo``, ``WordDocument``, …).
 
-    Reads the header, the FAT and the directory chain (MS-CFB); a damaged file falls back to a scan
-    for the UTF-16LE names that matter, so a broken container is still told apart.
+    The directory is read by ``olefile``; a file it cannot parse (truncated, damaged) falls back to
+    a scan for the UTF-16LE names that matter, so a broken container is still told apart.
     """
-    data = Path(path).read_bytes()
+    import olefile
+
     try:
-        return _cfb_directory(data)
-    except (struct.error, IndexError, ValueError):
-        found = set()
-        for name in ("EncryptionInfo", "EncryptedPackage", *_LEGACY):
-            if name.encode("utf-16-le") in data:
-                found.add(name)
-        return found
-
-
-_FREE, _END = 0xFFFFFFFF, 0xFFFFFFFE
-_MAX_CHAIN = 1 << 20  # a loop guard: no real chain is this long
-
-
-def _cfb_directory(data: bytes) -> set[str]:
-    if data[:8] != OLE_MAGIC or len(data) < 512:
-        raise ValueError("not a compound file")
-    shift = struct.unpack_from("<H", data, 0x1E)[0]
-    if shift not in (9, 12):
-        raise ValueError("bad sector size")
-    sector = 1 << shift
-    n_fat, first_dir = struct.unpack_from("<II", data, 0x2C)
-    first_difat, n_difat = struct.unpack_from("<II", data, 0x44)
-
-    def at(sid: int) -> int:
-        offset = (sid + 1) * sector
-        if offset >= len(data):
-            raise ValueError("sector out of range")
-        return offset
-
-    fat_sectors = [s for s in struct.unpack_from("<109I", data, 0x4C) if s not in (_FREE, _END)]
-    sid, hops = first_difat, 0
-    while sid not in (_FREE, _END) and hops < n_difat:
-        entries = struct.unpack_from(f"<{sector // 4}I", data, at(sid))
-        fat_sectors += [s for s in entries[:-1] if s not in (_FREE, _END)]
-        sid, hops = entries[-1], hops + 1
-    fat: list[int] = []
-    for s in fat_sectors[: max(n_fat, 1)]:
-        chunk = data[at(s) : at(s) + sector]
-        fat += struct.unpack(f"<{len(chunk) // 4}I", chunk[: len(chunk) // 4 * 4])
-    names: set[str] = set()
-    sid, hops = first_dir, 0
-    while sid not in (_FREE, _END) and hops < _MAX_CHAIN:
-        block = data[at(sid) : at(sid) + sector]
-        for off in range(0, len(block) - 127, 128):
-            length = struct.unpack_from("<H", block, off + 64)[0]
-            if 2 <= length <= 64 and block[off + 66] in (1, 2, 5):
-                names.add(block[off : off + length - 2].decode("utf-16-le", "replace"))
-        sid, hops = fat[sid], hops + 1
-    return names
+        with olefile.OleFileIO(str(path)) as ole:
+            return {part for entry in ole.listdir(streams=True, storages=True) for part in entry}
+    except Exception:  # olefile raises OSError and its own errors for a damaged container
+        data = Path(path).read_bytes()
+        return {
+            name
+            for name in ("EncryptionInfo", "EncryptedPackage", *_LEGACY)
+            if name.encode("utf-16-le") in data
+        }
 
 
 def _mb(n: int) -> str:

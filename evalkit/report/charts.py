@@ -72,7 +72,7 @@ def indicator_scores(rv: Review) -> Figure:
     colors = [C_REVIEWER if s.reviewer else C_SCORE for s in scores]
     ax.barh(ys, weights, color=C_WEIGHT, height=0.7, label="分值")
     ax.barh(ys, finals, color=colors, height=0.45, label="复核得分")
-    for y, s, final in zip(ys, scores, finals):
+    for y, s, final in zip(ys, scores, finals, strict=True):
         ax.text(s.weight + 0.1, y, f"{final:.2f}/{s.weight:.2f}", va="center", fontsize=7.5, color=C_TEXT)
     ax.set_yticks(ys, labels, fontsize=8)
     ax.set_xlim(0, max(weights or [1]) * 1.28)
@@ -96,7 +96,7 @@ def budget(rv: Review) -> Figure:
     ax.barh([1, 0], values, color=[C_WEIGHT, C_SCORE], height=0.6)
     ax.set_yticks([1, 0], [basis, "执行数"], fontsize=8.5)
     top = max(values) or 1.0
-    for y, v in zip([1, 0], values):
+    for y, v in zip([1, 0], values, strict=True):
         ax.text(v + top * 0.01, y, f"{v:,.2f} 万元", va="center", fontsize=8, color=C_TEXT)
     ax.set_xlim(0, top * 1.3)
     rate = "—" if b.rate is None else f"{b.rate:.2%}"
@@ -117,7 +117,7 @@ def grade_distribution(units: pd.DataFrame, grades: tuple[str, ...] = ("优", "�
     xs = range(len(grades))
     ax.bar([x - 0.2 for x in xs], declared, width=0.38, color=C_WEIGHT, label="自评等级")
     ax.bar([x + 0.2 for x in xs], reviewed, width=0.38, color=[GRADE_COLORS.get(g, C_SCORE) for g in grades])
-    for x, d, r in zip(xs, declared, reviewed):
+    for x, d, r in zip(xs, declared, reviewed, strict=True):
         ax.text(x - 0.2, d, str(d), ha="center", va="bottom", fontsize=8)
         ax.text(x + 0.2, r, str(r), ha="center", va="bottom", fontsize=8)
     ax.set_xticks(list(xs), list(grades), fontsize=9)
@@ -147,7 +147,7 @@ def execution_rates(units: pd.DataFrame, limit: int = RATES_SHOWN) -> Figure:
     ys = list(range(len(ok)))
     rates = [float(r) * 100 for r in ok["budget_rate"]]
     ax.barh(ys, rates, color=[C_SCORE if r >= 90 else C_REVIEWER for r in rates], height=0.6)
-    for y, r in zip(ys, rates):
+    for y, r in zip(ys, rates, strict=True):
         # A white box keeps the label readable where it crosses the 100 % line.
         ax.text(r + 1, y, f"{r:.2f}%", va="center", fontsize=7.5, color=C_TEXT, bbox=_LABEL_BOX)
     ax.axvline(100, color="#888888", linewidth=0.8, linestyle="--")

@@ -9,9 +9,14 @@ from any folder, with an editable install or a wheel, finds them.
 
 from __future__ import annotations
 
+import os
+import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["notebooks_dir", "profiles_dir", "samples_dir"]
+__all__ = ["Workspace", "init_workspace", "notebooks_dir", "profiles_dir", "samples_dir"]
+
+SAMPLE_YEAR = "2024"
 
 _HERE = Path(__file__).resolve().parent
 _CHECKOUT = _HERE.parents[1]
@@ -36,3 +41,45 @@ def notebooks_dir() -> Path:
 def samples_dir() -> Path:
     """The folder of the bundled sample year (``parameters/2024/``: the seed and the 示例 units)."""
     return _bundled("samples", "parameters/2024")
+
+
+@dataclass
+class Workspace:
+    """What :func:`init_workspace` did: the files it wrote and those it found and left alone."""
+
+    root: Path
+    created: list[Path] = field(default_factory=list)
+    kept: list[Path] = field(default_factory=list)
+
+
+def init_workspace(dest: str | os.PathLike[str]) -> Workspace:
+    """Lay out a workspace in ``dest`` for ``evalkit run`` and the notebooks.
+
+    ``parameters/profiles/`` (the bundled profiles), ``parameters/2024/`` (the sample units: the
+    seed filing and the 示例 units, one with decisions), ``notebooks/`` (``review.ipynb``,
+    ``summary.ipynb``) and an empty ``outputs/``. A file that already exists is never overwritten
+    (a reviewer's edits survive a second ``init``); it is listed in ``kept``.
+    """
+    root = Path(dest)
+    if root.exists() and not root.is_dir():
+        raise NotADirectoryError(f"{root} 已存在且不是文件夹")
+    ws = Workspace(root)
+    plan = [
+        (profiles_dir(), "*.yaml", root / "parameters" / "profiles"),
+        (samples_dir(), "*.yaml", root / "parameters" / SAMPLE_YEAR),
+        (notebooks_dir(), "*.ipynb", root / "notebooks"),
+    ]
+    for source, pattern, target in plan:
+        files = sorted(source.glob(pattern))
+        if not files:  # a broken install: say so rather than lay out a workspace that cannot run
+            raise FileNotFoundError(f"evalkit 自带的文件缺失：{source / pattern}（请重新安装 evalkit）")
+        target.mkdir(parents=True, exist_ok=True)
+        for f in files:
+            out = target / f.name
+            if out.exists():
+                ws.kept.append(out)
+            else:
+                shutil.copyfile(f, out)
+                ws.created.append(out)
+    (root / "outputs").mkdir(parents=True, exist_ok=True)
+    return ws

@@ -152,7 +152,7 @@ def layout(rows, spec):
             spans[-1] += width - len(row)
         assert len(spans) == len(row) and sum(spans) == width, (r, spans, len(row))
         c = 0
-        for text, span in zip(row, spans):
+        for text, span in zip(row, spans, strict=True):
             placed[(r, c)] = [r, c, r, c + span - 1, text]
             c += span
     for col, r0, r1 in spec["vmerge"]:
