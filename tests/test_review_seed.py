@@ -28,7 +28,10 @@ def _assert_seed_card(data: dict) -> None:
     assert data["total"] == 99.28
     assert data["grade"] == "优"
     assert data["declared"]["grade"] == "优"
-    assert isinstance(data["findings"], list)
+    # The RULES §6 findings travel in the document with their stable keys (the full list is
+    # tests/test_checks_seed.py's).
+    assert all({"code", "family", "severity", "message", "where"} <= set(f) for f in data["findings"])
+    assert {"F101", "N101", "T103", "D101"} <= {f["code"] for f in data["findings"]}
 
 
 def test_seed_from_text(seed_path: Path) -> None:

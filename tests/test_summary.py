@@ -107,3 +107,27 @@ def test_static_sections_and_excel(results: Path) -> None:
     sheet = pd.read_excel(results / "summary.xlsx", sheet_name="单位汇总")
     assert list(sheet.columns) == [tables.LABELS[c] for c in tables.UNIT_COLUMNS]
     assert summary.Summary(results, 2024, show=False).header() is None
+
+
+def test_excel_leaves_missing_values_empty(results: Path) -> None:
+    # 丙 declared no total and 丁 failed: their cells are left out. A NaN handed to openpyxl becomes a
+    # numeric cell with an empty value (<v></v>), which is no number at all in the file.
+    import re
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    path = results / "summary.xlsx"
+    summary.write_excel(summary.load_results(results), path)
+    with zipfile.ZipFile(path) as zf:
+        for name in zf.namelist():
+            if name.startswith("xl/worksheets/"):
+                xml = zf.read(name).decode("utf-8")
+                assert not re.search(r"<v\s*/>|<v></v>|<v>nan</v>", xml, re.I), name
+    units = load_workbook(path)["单位汇总"]
+    header = [c.value for c in units[1]]
+    rows = {
+        r[header.index(tables.LABELS["unit_id"])]: r for r in units.iter_rows(min_row=2, values_only=True)
+    }
+    assert rows["丙"][header.index(tables.LABELS["declared_total"])] is None
+    assert rows["甲"][header.index(tables.LABELS["declared_total"])] == 99.0
