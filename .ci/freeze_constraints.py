@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 import sys
-import tomllib
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 
+import tomllib
 from packaging.markers import Marker
 from packaging.requirements import Requirement
 
@@ -45,7 +45,7 @@ def main() -> int:
                 todo.append(sub)
     py = ".".join(map(str, sys.version_info[:2]))
     header = [
-        "# Versions CI installs with (`pip install -c constraints.txt -e \".[test]\"`, see .ci/run):",
+        '# Versions CI installs with (`pip install -c constraints.txt -e ".[test]"`, see .ci/run):',
         f"# the dependency closure of evalkit with all extras, as installed on CPython {py} / Linux.",
         "# Regenerate with `python .ci/freeze_constraints.py` after `.ci/run --latest` passes.",
     ]
