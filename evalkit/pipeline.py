@@ -136,7 +136,7 @@ def review(
     proposals = caliber.propose(prof, card, findings)
     if proposals:
         extra = proposal_findings(card, proposals)
-        upheld = [p for p, f in zip(proposals, extra) if _upheld(decisions, f.code, f.where)]
+        upheld = [p for p, f in zip(proposals, extra, strict=True) if _upheld(decisions, f.code, f.where)]
         card = caliber.apply(card, upheld, prof)
         findings = sorted([*findings, *extra], key=Finding.sort_key)
     return Review(

@@ -75,7 +75,7 @@ def test_unit_report_sections_and_scores_equal_the_review_json(path: Path, tmp_p
     col = header.index("复核")
     body = table.rows[1:]
     assert len(body) == len(data["indicators"])
-    for r, i in zip(body, data["indicators"]):
+    for r, i in zip(body, data["indicators"], strict=True):
         assert r.cells[3].text == i["name"]
         assert _n(r.cells[col].text) == pytest.approx(i["score"] - i["deduction"], abs=0.006)
     text = "\n".join(p.text for p in doc.paragraphs)

@@ -59,7 +59,7 @@ def test_sheets_columns_and_values_equal_the_review_json(docs: list[dict], tmp_p
         rows = list(ws.iter_rows(values_only=True))
         assert rows[0][:13] == wp.UNIT_COLUMNS
         assert len(rows) - 1 == len(doc["indicators"])
-        for got, i in zip(rows[1:], doc["indicators"]):
+        for got, i in zip(rows[1:], doc["indicators"], strict=True):
             assert got[0:3] == (i["level1"], i["level2"], i["name"])
             assert got[3] in {"正向", "反向", "等于", "零目标", "是否", "时限", "定性", "无法计分"}
             assert got[6] == pytest.approx(i["weight"]) and got[8] == i["self_score"]
