@@ -312,6 +312,7 @@ def _plain(value: Any) -> Any:
 
 
 _WHERE_ROW = re.compile(r"目标(\d+)\D+?(\d+)行")
+_ROW_FIELDS = ("level1", "level2", "name", "target", "actual", "weight", "self_score", "reason")
 _WHERE_GOAL = re.compile(r"^目标(\d+)$")
 
 
@@ -319,7 +320,9 @@ def _at_from_where(where: str) -> At | None:
     # Importer problems written before ``at`` existed carry their place only in words.
     m = _WHERE_ROW.search(where)
     if m:
-        return At(PART_INDICATOR, goal=int(m.group(1)), row=int(m.group(2)))
+        tail = where[m.end() :].strip()
+        field = next((k for k in _ROW_FIELDS if tail == FIELD_LABELS[k]), None)
+        return At(PART_INDICATOR, goal=int(m.group(1)), row=int(m.group(2)), field=field)
     m = _WHERE_GOAL.match(where.strip())
     if m:
         return At(PART_GOAL, goal=int(m.group(1)))

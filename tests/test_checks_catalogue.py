@@ -255,6 +255,8 @@ def test_location_is_structured_one_based_and_said_in_the_same_words() -> None:
     # the historical positional form still works and derives the structured location
     old = Finding("IMPORT_ROW_SHORT", "structure", "warning", "行太短", "目标2 第5行")
     assert old.at is not None and (old.at.goal, old.at.row, old.place) == (2, 5, (2, 2, 5))
+    cell = Finding("IMPORT_NUMBER", "value", "error", "“十”不是可读的数字", "目标1 第2行 分值")
+    assert cell.at is not None and cell.at.key == "g1r2.weight" and cell.where == "目标1 第2行 分值"
 
 
 def test_review_json_findings_keep_the_stable_keys_and_add_location(seed_path: Path) -> None:
