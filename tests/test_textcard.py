@@ -39,3 +39,15 @@ def test_fixed_widths_cut_long_cells_by_display_width() -> None:
 def test_control_characters_in_a_cell_stay_on_one_line() -> None:
     out = table(["a", "b"], [["x\ty\nz", "1"]])
     assert len(out.splitlines()) == 3
+
+
+def test_filing_text_cannot_steer_the_terminal(seed_path) -> None:
+    from evalkit.pipeline import review
+    from evalkit.report.textcard import render
+
+    rv = review(seed_path)
+    rv.filing.unit.name = "红十字会\x1b[2J\x1b[31m\r伪造"
+    rv.filing.goals[0].indicators[0].name = "救护员\x1b]0;title\x07培训"
+    card = render(rv)
+    assert "\x1b" not in card and "\r" not in card and "\x07" not in card
+    assert "红十字会" in card and "伪造" in card

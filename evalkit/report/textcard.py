@@ -152,4 +152,6 @@ def render(rv: Review) -> str:
         out.append(f"  [{SEVERITY_LABELS[f.severity]}] {f.code} {family}｜{f.where}：{f.message}")
     if not rv.findings:
         out.append("  无")
-    return "\n".join(out)
+    # Text from a filing must not steer the terminal: control characters (ESC of an ANSI
+    # sequence, a carriage return) become spaces, line by line.
+    return "\n".join(_clean(line) for line in "\n".join(out).split("\n"))
