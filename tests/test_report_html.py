@@ -179,3 +179,11 @@ def test_markup_in_results_is_escaped_in_the_index(hostile_unit: Path, tmp_path:
     html = "".join(p.data for p in parts)
     _assert_escaped(html, "index", 6)
     assert 'href="%3Cscript%3E' in html  # a link is percent-encoded, never markup
+
+
+def test_findings_rows_carry_the_key_the_json_gives() -> None:
+    rv = report.load(SEED_YAML)
+    html = report.findings_html(rv)
+    keys = re.findall(r'<tr data-code="([^"]+)" data-key="([^"]+)">', html)
+    assert keys == [(f["code"], f["key"]) for f in rv.to_json()["findings"]]
+    assert ("D101", "D101@unit") in keys and ("O101", "O101@g1r2") in keys

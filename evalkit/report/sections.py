@@ -278,6 +278,7 @@ def findings_html(rv: Review) -> Markup:
     rows = [
         {
             "code": f.code,
+            "key": f.key,  # the reference a disposition of this finding uses
             "severity": f.severity,
             "severity_label": SEVERITY_LABELS.get(f.severity, f.severity),
             "family": FAMILY_LABELS.get(f.family, f.family),
