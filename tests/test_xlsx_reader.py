@@ -203,3 +203,70 @@ def test_hidden_rows_are_left_out_and_reported(project_xlsx: Path, project_path:
 
 def test_read_filing_dispatches_xlsx(project_xlsx: Path) -> None:
     assert read_filing(project_xlsx).source_format == "xlsx"
+
+
+def test_two_row_header_with_true_merges_imports_like_its_text_dump(tmp_path: Path) -> None:
+    """The Yunnan layout in Excel: 实际完成值 / 分值 / 得分 / 偏差原因 merged down over the two
+    header rows, 绩效指标 and 年度指标值 merged across, 产出指标 merged down its rows, amounts in 元."""
+    from test_layouts import dump
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "自评表"
+    put = ws.cell
+
+    def merge(rng: str, value: object = None) -> None:
+        if value is not None:
+            ws[rng.split(":")[0]] = value
+        ws.merge_cells(rng)
+
+    merge("A1:J1", "2024年度项目支出绩效自评表")
+    put(2, 1, "项目名称")
+    merge("B2:J2", "示例营养改善项目")
+    put(3, 1, "主管部门")
+    merge("B3:E3", "示例教育局")
+    put(3, 6, "实施单位")
+    merge("G3:J3", "示例中学")
+    merge("A4:A6", "项目资金\n（元）")
+    merge("B4:C4")
+    for col, text in zip("DEFGH", ("年初预算数", "全年预算数", "全年执行数", "分值", "执行率"), strict=True):
+        ws[f"{col}4"] = text
+    merge("I4:J4", "得分")
+    for r, label, values in (
+        (5, "年度资金总额", (500000, 500000, 450000, 10, "90%", 9)),
+        (6, "其中：当年财政拨款", (500000, 500000, 450000, "—", "—", "—")),
+    ):
+        merge(f"B{r}:C{r}", label)
+        for col, value in zip("DEFGHI", values, strict=True):
+            ws[f"{col}{r}"] = value
+        merge(f"I{r}:J{r}")
+    merge("A7:C7", "绩效指标")
+    merge("D7:F7", "年度指标值")
+    for col, text in zip("GHIJ", ("实际完成值", "分值", "得分", "偏差原因分析及改进措施"), strict=True):
+        merge(f"{col}7:{col}8", text)
+    for col, text in zip("ABCDEF", ("一级指标", "二级指标", "三级指标", "指标性质", "指标值", "度量单位"), strict=True):
+        ws[f"{col}8"] = text
+    data = [
+        ("产出指标", "数量指标", "受助学生人数", "≧", 800, "人", "760人", 40, 40),
+        (None, "时效指标", "资金拨付及时率", "═", 100, "%", "100%", 10, 10),
+        ("效益指标", "社会效益指标", "政策知晓率", "≥", 95, "%", "97%", 30, 30),
+        ("满意度指标", "服务对象满意度指标", "家长满意度", "≥", 90, "%", "92%", 10, 10),
+    ]
+    for r, values in enumerate(data, start=9):
+        for c, value in enumerate(values, start=1):
+            if value is not None:
+                put(r, c, value)
+    merge("A9:A10")
+    put(13, 1, "其他需要说明事项")
+    merge("B13:F13", "无")
+    for col, value in zip("GHIJ", ("总分", 100, 99, "优"), strict=True):
+        ws[f"{col}13"] = value
+    path = tmp_path / "yunnan.xlsx"
+    wb.save(path)
+
+    text_path = tmp_path / "yunnan.txt"
+    rows_file = Path(__file__).resolve().parent / "data" / "layouts" / "yunnan_two_row.rows"
+    text_path.write_text(dump(rows_file), encoding="utf-8")
+    got, expected = read_xlsx(path), read_text(text_path)
+    assert [i.target_text for i in got.indicators] == ["≥800人", "=100%", "≥95%", "≥90%"]
+    assert_same_filing(got, expected, narrative=False)
