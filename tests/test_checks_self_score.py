@@ -89,6 +89,12 @@ def _unweighted_above_allocated() -> object:
     return _unweighted([50 / 3, 50 / 3, 50 / 3, 30.0, 15.0])()  # 满意度 allocated 10, self 15
 
 
+def _one_unscored() -> object:
+    f = weighted()
+    f.goals[0].indicators[2].self_score = None
+    return f
+
+
 FIRES: dict[str, list[Case]] = {
     "S101": [
         _row_inflated,
@@ -102,6 +108,7 @@ FIRES: dict[str, list[Case]] = {
     "S104": [_grade_off],
     "S105": [_inflated_total, _declared_only(95.0, "优")],
     "S106": [_declared_only(None, "优"), _declared_only(95.0, "优")],
+    "S107": [lambda: weighted(selfs=[None, None, None, None, None]), _one_unscored],
 }
 QUIET: dict[str, list[Case]] = {
     "S101": [
@@ -117,6 +124,7 @@ QUIET: dict[str, list[Case]] = {
     "S104": [base, weighted, lambda: weighted(selfs=[20.0, 20.0, 10.0, 20.0, 10.0], total=89.5, grade="良")],
     "S105": [base, weighted, _declared_only(81.0, "良")],
     "S106": [base, weighted, _declared_only(81.0, "良"), _declared_only(None, "中")],
+    "S107": [base, weighted, _unweighted(_ALLOCATED_RIGHT)],
 }
 
 
@@ -155,3 +163,9 @@ def test_unweighted_self_score_names_the_allocated_weight() -> None:
     assert "表中未列分值，按分配分值16.67" in finding.message and "应得12.5" in finding.message
     (above,) = run("S102", _unweighted_above_allocated())
     assert "超过按评分方案分配的分值10分" in above.message
+
+
+def test_unscored_table_is_one_finding() -> None:
+    assert len(run("S107", weighted(selfs=[None, None, None, None, None]))) == 1
+    (row,) = run("S107", _one_unscored())
+    assert "图书上架及时率" in row.where and "未自评" in row.message

@@ -196,3 +196,32 @@ def grade_inflated(chk: Check, ctx: Context) -> Iterator[Finding]:
             f"自评等级“{unit.declared_grade}”，复核得分{card.total:.2f}分对应等级“{card.grade}”",
             "declared_grade",
         )
+
+
+@check("S107", "self_score", "warning", "未自评：有分值但未填写自评得分")
+def not_self_scored(chk: Check, ctx: Context) -> Iterator[Finding]:
+    """The table gives 分值 but rows have no self-score (得分 blank): the unit did not score
+    itself. When no row is scored, one finding for the table; otherwise one per unscored row.
+
+    Why: A table published with blank scores (unfilled) cannot be compared with the review, and a
+    unit that scores some rows and not others leaves its declared total unexplained.
+
+    Example: A Sichuan table with 权重 60 and 30 and its 得分 column empty.
+    """
+    rows = ctx.filing.indicators
+    weighted = [ind for ind in rows if ind.weight is not None]
+    if not weighted:
+        return
+    unscored = [ind for ind in weighted if ind.self_score is None]
+    if len(unscored) == len(weighted):
+        yield chk.finding(
+            f"自评表列有分值，但{len(unscored)}个指标均未填写自评得分（未自评）",
+            "绩效指标",
+            None,
+            (2, 0),
+        )
+        return
+    for ind in unscored:
+        yield chk.finding(
+            f"分值{fmt(ind.weight or 0)}分，未填写自评得分（未自评）", where_row(ind), ind.loc, place_row(ind)
+        )
