@@ -244,7 +244,9 @@ def test_two_row_header_with_true_merges_imports_like_its_text_dump(tmp_path: Pa
     merge("D7:F7", "年度指标值")
     for col, text in zip("GHIJ", ("实际完成值", "分值", "得分", "偏差原因分析及改进措施"), strict=True):
         merge(f"{col}7:{col}8", text)
-    for col, text in zip("ABCDEF", ("一级指标", "二级指标", "三级指标", "指标性质", "指标值", "度量单位"), strict=True):
+    for col, text in zip(
+        "ABCDEF", ("一级指标", "二级指标", "三级指标", "指标性质", "指标值", "度量单位"), strict=True
+    ):
         ws[f"{col}8"] = text
     data = [
         ("产出指标", "数量指标", "受助学生人数", "≧", 800, "人", "760人", 40, 40),
