@@ -10,6 +10,7 @@ from evalkit.prose.reading import (
     ROLE_TARGET,
     find_figures,
     goal_paragraphs,
+    is_delta,
     name_core,
     read_narrative,
     same_name,
@@ -285,3 +286,78 @@ def test_300000_figures_are_read_in_a_few_seconds() -> None:
         assert time.perf_counter() - t0 < 8
         assert len(reading.statements) <= 5_000
         assert any(f.code == "N107" for f in found)
+
+
+@pytest.mark.parametrize(
+    ("words", "delta"),
+    [
+        ("参训人数较上年增加", True),
+        ("同比增长", True),
+        ("比上年多培训", True),
+        ("较2023年减少了", True),
+        ("与上年相比提高", True),
+        ("超额完成", True),
+        ("增幅", True),
+        ("受益人口由上年的", True),
+        ("去年同期为", True),
+        ("满意度提高到", False),  # a level, not a change
+        ("占比", False),
+        ("比例达到", False),
+        ("新增志愿者", False),
+        ("累计培训", False),
+        ("完成目标值", False),
+    ],
+)
+def test_is_delta(words: str, delta: bool) -> None:
+    assert is_delta(words) is delta
+
+
+def test_goal_section_headed_goal_setting() -> None:
+    f = make(
+        narrative=[
+            "二、绩效目标设定情况",
+            "a。",
+            "三、绩效目标完成情况",
+            "b。",
+            "绩效目标设定及完成情况",
+            "c。",
+        ]
+    )
+    assert [i for i, _ in goal_paragraphs(f)] == [2]
+
+
+def test_several_goals_in_one_sentence() -> None:
+    f = _training(GOALS, "全年普及救护培训2500人次，开展志愿服务活动12期，建设博爱家园3个。")()
+    (found,) = run("N105", f)
+    assert "“3个”" in found.message and "2500" not in found.message
+    assert run("N102", f) == []
+
+
+def test_result_named_by_its_verb_alone() -> None:
+    rows = [ind("培训人数", "≥800人", "820人"), ind("培训场次", "≥20场", "24场")]
+    f = make(rows, narrative=["全年累计培训760人，开展培训24场。"])
+    (found,) = run("N103", f)
+    assert "培训人数" in found.message and "760人" in found.message
+    # two rows with the same verb and count: none is taken
+    rows = [ind("培训人数", "≥800人", "820人"), ind("参训人数", "≥800人", "820人", goal=2)]
+    f = make(rows, narrative=["全年累计培训760人。"])
+    assert run("N103", f) == []
+
+
+def test_delta_is_no_result() -> None:
+    f = _training("救护员培训人数较上年增加300人，培训覆盖全区。")()
+    assert run("N103", f) == []
+    f = _training("救护员培训人数1800人，较上年增加300人。")()
+    (found,) = run("N103", f)
+    assert "1800人" in found.message and "300" not in found.message
+
+
+def test_synonyms() -> None:
+    f = _training("满意度：社会公众满意率为95%。")()
+    (found,) = run("N103", f)
+    assert "社会公众满意度" in found.message and "95%" in found.message
+
+
+def test_goal_figure_equal_to_a_target_has_its_indicator() -> None:
+    f = _training(GOALS, "为全区约1500名群众提供救护员培训服务。")()
+    assert run("N105", f) == []

@@ -186,8 +186,16 @@ def is_heading(text: str) -> bool:
     return not re.search(r"[,;。]", body) and not find_figures(body)
 
 
+# "绩效目标设定情况" / "绩效目标及指标设置情况" head the goal section although they end in 情况.
+_GOAL_SETTING_RE = re.compile(r"目标(?:及指标|和指标)?的?(?:设定|设置|设立|申报|编制)(?:情况|依据)?")
+
+
 def _is_goal_heading(text: str) -> bool:
-    return "目标" in text and not _excluded(text)
+    if "目标" not in text:
+        return False
+    if _GOAL_SETTING_RE.search(text) and not any(w in text for w in ("完成", "实现", "偏差")):
+        return True
+    return not _excluded(text)
 
 
 def sections(filing: Filing) -> dict[int, str]:
@@ -282,6 +290,7 @@ _MEASURE_SUFFIXES = (
     "场数",
     "项数",
     "份数",
+    "天数",
     "场次",
     "人次",
     "数量",
@@ -295,6 +304,51 @@ _MEASURE_SUFFIXES = (
 )
 
 
+# Words that name the same measure in a report and a table: replaced on both sides before names
+# are compared. Kept short on purpose: a synonym that is not one ties figures to the wrong row.
+_SYNONYMS = (("满意率", "满意度"), ("受训", "培训"), ("参训", "培训"), ("知晓度", "知晓率"))
+
+
+def _plain(words: str) -> str:
+    """Words as names are compared: half width, no punctuation, synonyms made one."""
+    out = _PUNCT_RE.sub("", halfwidth(words))
+    for word, same in _SYNONYMS:
+        if word in out:
+            out = out.replace(word, same)
+    return out
+
+
+# What a measure word counts, for a figure named only by the verb before it ("累计培训820人"
+# for the row 培训人数): the figure's unit must count the same thing.
+_MEASURE_COUNTS = {
+    "人次数": "人次",
+    "人次": "人次",
+    "人数": "人",
+    "次数": "次",
+    "场次": "次",
+    "期数": "次",
+    "场数": "次",
+    "个数": "个",
+    "户数": "户",
+    "项数": "项",
+    "份数": "份",
+}
+
+
+def name_head(name: str) -> tuple[str, str] | None:
+    """A short name's verb and what its measure word counts: 培训人数 → ("培训", "人"), or None.
+
+    Only names whose core would be shorter than three characters once the measure word is
+    dropped have one (培训人数, 参训人次, 发放份数): a longer name is matched in full.
+    """
+    s = _plain(_PAREN_RE.sub("", halfwidth(name)))
+    for suffix, counts in _MEASURE_COUNTS.items():
+        if s.endswith(suffix):
+            head = s[: -len(suffix)]
+            return (head, counts) if len(head) == 2 else None
+    return None
+
+
 @lru_cache(maxsize=4096)
 def name_core(name: str) -> str:
     """An indicator name reduced to what it counts: 组织志愿服务活动次数 → 志愿服务活动.
@@ -303,7 +357,7 @@ def name_core(name: str) -> str:
     what remains keeps at least three characters (信息数量 stays whole: "信息" alone would tie
     every sentence about information to it).
     """
-    s = _PUNCT_RE.sub("", _PAREN_RE.sub("", halfwidth(name)))
+    s = _plain(_PAREN_RE.sub("", halfwidth(name)))
     for verb in _LEAD_VERBS:
         if s.startswith(verb) and len(s) - len(verb) >= 3:
             s = s[len(verb) :]
@@ -334,7 +388,7 @@ def coverage(core: str, words: str) -> tuple[float, float]:
 
 def names(core: str, words: str, threshold: float = DEFAULT_NAME_MATCH) -> float:
     """A match score in (0, 2] when ``words`` name the indicator whose core is ``core``, else 0."""
-    return _score(core, _PUNCT_RE.sub("", halfwidth(words)), threshold)
+    return _score(core, _plain(words), threshold)
 
 
 def _score(core: str, words: str, threshold: float) -> float:
@@ -354,7 +408,7 @@ def same_name(a: str, b: str, threshold: float = DEFAULT_NAME_MATCH) -> bool:
 
 def best_match(words: str, indicators: list[Indicator], threshold: float) -> tuple[float, list[Indicator]]:
     """The indicator rows ``words`` name best, with the score (ties kept: one name in two goals)."""
-    plain = _PUNCT_RE.sub("", halfwidth(words))
+    plain = _plain(words)
     scored = [(_score(name_core(ind.name), plain, threshold), ind) for ind in indicators]
     top = max((s for s, _ in scored), default=0.0)
     if top <= 0:
@@ -410,14 +464,41 @@ class _Matcher:
     def __init__(self, indicators: list[Indicator], threshold: float) -> None:
         self.threshold = threshold
         self.rows = []
+        self.heads: list[tuple[Indicator, str, str]] = []
         for ind in indicators:
             core = name_core(ind.name)
             if core:
                 self.rows.append((ind, core, _bigrams(core)))
+            head = name_head(ind.name)
+            if head:
+                self.heads.append((ind, *head))
         self.seen: dict[str, tuple[float, list[Indicator]]] = {}
 
+    def by_target(self, value: Value) -> list[Indicator]:
+        """The rows whose target is this figure on one scale and counting the same thing."""
+        out = []
+        for ind, _, _ in self.rows:
+            target = ind.target
+            if target.kind != nt.NUMBER or not target.unit or not nt.same_unit(target, value):
+                continue
+            pair = nt.on_one_scale(target, value)
+            if pair is not None and abs(pair[0] - pair[1]) <= 1e-9 * max(1.0, abs(pair[0])):
+                out.append(ind)
+        return out
+
+    def by_head(self, prefix: str, value: Value) -> list[Indicator]:
+        """The one row a bare verb right before the figure names ("累计培训820人" → 培训人数),
+        when the figure counts what the row's measure word counts; none when two rows would."""
+        if not self.heads:
+            return []
+        plain = _HEAD_FILLER.sub("", _plain(prefix))
+        q = value.quantity
+        unit = q.unit if q is not None else ""
+        found = [ind for ind, head, counts in self.heads if plain.endswith(head) and _counts(unit, counts)]
+        return found if len({ind.name for ind in found}) == 1 else []
+
     def best(self, words: str) -> tuple[float, list[Indicator]]:
-        plain = _PUNCT_RE.sub("", halfwidth(words))
+        plain = _plain(words)
         hit = self.seen.get(plain)
         if hit is not None:
             return hit
@@ -458,6 +539,33 @@ class _Cap:
             self.hit = True
         self.left -= len(figures)
         return figures
+
+
+# A change against another year or against the target is no figure of the row: "较上年增加120人",
+# "同比增长15%", "比上年多培训30人", "超额完成320人次", "增幅12%". "提高到95%" states a level.
+_DELTA_RE = re.compile(
+    r"(?:(?:较|比|同比|环比|相比|对比)(?:[0-9]{4}年度?)?[^,;。\d]{0,10}?"
+    r"(?:增加|增长|提高|提升|减少|下降|降低|上升|扩大|缩小|增|减|多|少)[^\d,;。到至]{0,4}"
+    r"|增幅|降幅|增长率|增速|超额完成|超额|超出目标|超出|多出"
+    # a value of another year: "由上年的9000人", "去年同期为120场"
+    r"|(?:上年|去年|上一年|上年度)(?:同期)?(?:的|为|是)?)"
+    r"(?:了|为|达|达到|约|近)?\s*$"
+)
+_DELTA_WINDOW = 16
+_HEAD_FILLER = re.compile(r"(?:人数|人员|人次|共计|累计|合计|共|了|达|为|计)+$")
+
+
+def _counts(unit: str, counts: str) -> bool:
+    if counts == "人":
+        return unit in ("人", "名", "位")
+    if counts == "次":
+        return unit in ("次", "场", "期", "场次")
+    return unit == counts
+
+
+def is_delta(words: str) -> bool:
+    """True when the words before a figure make it a change, not a count ("较上年增加")."""
+    return _DELTA_RE.search(halfwidth(words[-_DELTA_WINDOW:])) is not None
 
 
 def _bare(prefix: str) -> bool:
@@ -597,6 +705,8 @@ def _read_results(reading: Reading, source: Source, matcher: _Matcher, cap: _Cap
                 a, b = c_start + f_start, c_start + f_end
                 prefix = sentence[max(cursor, a - _PREFIX_WINDOW) : a]
                 cursor = b
+                if is_delta(sentence[c_start:a]):
+                    continue
                 assert roles is not None
                 role = roles.role(a, b, c_end, ROLE_ACTUAL)
                 figure = Figure(source, s_start + a, s_start + b, value, role, prefix.strip())
@@ -619,6 +729,8 @@ def _attribute(
     if named and (not lead or score >= 2.0):
         agreeing = [i for i in named if (r := _ref_value(i)) is None or nt.same_unit(r, figure.value)]
         return Statement(figure, tuple(i.key for i in (agreeing or named)), HOW_CLAUSE, goal)
+    if not lead and (by_head := matcher.by_head(prefix, figure.value)):
+        return Statement(figure, tuple(i.key for i in by_head), HOW_CLAUSE, goal)
     if _bare(prefix) and previous is not None:
         how = HOW_HEADING if previous.how == HOW_HEADING else HOW_INHERITED
         return Statement(figure, previous.keys, how, goal)
@@ -628,6 +740,10 @@ def _attribute(
 
 
 def _read_goals(reading: Reading, source: Source, offset: int, matcher: _Matcher, cap: _Cap) -> None:
+    """Goals of the goal section. A sentence may set several goals, one per comma-separated part
+    ("培训3000人次，建设示范基地5个，发放资料5000份"): each part that states a figure closes a goal,
+    with the figureless parts before it ("开展“红筷行动”，为不少于7所…"); parts joined by "、"
+    are one goal ("博爱校医室1个、心理活动室2个")."""
     text = source.text
     for s_start, s_end in _spans(text, _SENTENCE_END):
         if s_end <= offset:
@@ -644,19 +760,20 @@ def _read_goals(reading: Reading, source: Source, offset: int, matcher: _Matcher
                 break
             clause = sentence[c_start:c_end]
             figures = cap.take(clause)
-            if not figures:
-                continue
-            # The clause's words without its figures, built in one pass.
+            # The clause's words without its figures, built in one pass: a clause naming a row
+            # counts for its goal even when its figure is in another unit, or elsewhere.
             pieces, last = [], 0
             for f_start, f_end, _ in figures:
                 pieces += [clause[last:f_start], " "]
                 last = f_end
-            words = "".join([*pieces, clause[last:]])
+            keys += [i.key for i in matcher.best("".join([*pieces, clause[last:]]))[1]]
             cursor = c_start
             for f_start, f_end, value in figures:
                 a, b = c_start + f_start, c_start + f_end
                 prefix = sentence[max(cursor, a - _PREFIX_WINDOW) : a]
                 cursor = b
+                if is_delta(sentence[c_start:a]):
+                    continue
                 figure = Figure(source, s_start + a, s_start + b, value, ROLE_TARGET, prefix.strip())
                 goal.figures.append(figure)
                 statement = _attribute(figure, prefix, matcher, [], previous, goal=True)
@@ -664,11 +781,21 @@ def _read_goals(reading: Reading, source: Source, offset: int, matcher: _Matcher
                     reading.statements.append(statement)
                     previous = statement
                     keys += statement.keys
-            # a clause naming a row counts even when its figure is in another unit
-            keys += [i.key for i in matcher.best(words)[1]]
-        if goal.figures:
-            goal.keys = tuple(dict.fromkeys(keys))
-            reading.goals.append(goal)
+                else:
+                    # Not named, but exactly a row's target ("为45所学校约1.2万名学生…"): the goal
+                    # has its indicator. Only for that; no conflict is read from it.
+                    keys += [i.key for i in matcher.by_target(value)]
+            if goal.figures and sentence[c_end - 1] in ",;":
+                goal.end = s_start + c_end
+                _close_goal(reading, goal, keys)
+                goal, keys = GoalStatement(source, s_start + c_end, s_end), []
+        _close_goal(reading, goal, keys)
+
+
+def _close_goal(reading: Reading, goal: GoalStatement, keys: list[str]) -> None:
+    if goal.figures:
+        goal.keys = tuple(dict.fromkeys(keys))
+        reading.goals.append(goal)
 
 
 def _read_budget(reading: Reading, source: Source, cap: _Cap) -> None:
