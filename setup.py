@@ -1,7 +1,7 @@
 """Build step that puts the files evalkit ships into the package (all metadata is in pyproject.toml).
 
-The scoring profiles, the notebooks and the sample year live in the checkout where a user edits
-them (``parameters/profiles/``, ``notebooks/``, ``parameters/2024/``). A wheel copies them into
+The scoring profiles, the notebooks and the sample years live in the checkout where a user edits
+them (``parameters/profiles/``, ``notebooks/``, ``parameters/<year>/``). A wheel copies them into
 ``evalkit/resources/`` so that an installed evalkit finds them (``evalkit.resources``) and
 ``evalkit init`` can lay out a workspace; an editable install reads the checkout's own files.
 """
@@ -14,11 +14,12 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
-# folder under evalkit/resources/  ←  files of the checkout (see evalkit/resources/__init__.py)
+# folder under evalkit/resources/  ←  files of the checkout (see evalkit/resources/__init__.py);
+# samples/<year>/ holds each sample year of parameters/ (2024, and 2023 for last year's figures).
 BUNDLED = {
     "profiles": "parameters/profiles/*.yaml",
     "notebooks": "notebooks/*.ipynb",
-    "samples": "parameters/2024/*.yaml",
+    **{f"samples/{d.name}": f"parameters/{d.name}/*.yaml" for d in sorted(HERE.glob("parameters/[0-9]*"))},
 }
 
 

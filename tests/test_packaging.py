@@ -19,7 +19,7 @@ import yaml
 from click.testing import CliRunner
 
 from evalkit.cli import cli
-from evalkit.resources import init_workspace, notebooks_dir, profiles_dir, samples_dir
+from evalkit.resources import init_workspace, notebooks_dir, profiles_dir, sample_years, samples_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_ID = "武汉市蔡甸区红十字会"
@@ -103,7 +103,8 @@ def test_the_checkout_is_its_own_resources() -> None:
     # An editable install reads the files where a user edits them (setup.py bundles these for a wheel).
     assert profiles_dir() == ROOT / "parameters" / "profiles"
     assert notebooks_dir() == ROOT / "notebooks"
-    assert samples_dir() == ROOT / "parameters" / "2024"
+    assert samples_dir() == ROOT / "parameters"
+    assert "2024" in sample_years() and "profiles" not in sample_years()
 
 
 def test_init_lays_out_a_workspace_and_keeps_edits(tmp_path: Path) -> None:
@@ -113,7 +114,7 @@ def test_init_lays_out_a_workspace_and_keeps_edits(tmp_path: Path) -> None:
     assert "新建" in result.output
     for folder, source in (
         (ws / "parameters" / "profiles", profiles_dir()),
-        (ws / "parameters" / "2024", samples_dir()),
+        *((ws / "parameters" / year, samples_dir() / year) for year in sample_years()),
         (ws / "notebooks", notebooks_dir()),
     ):
         names = sorted(p.name for p in source.iterdir() if p.suffix in (".yaml", ".ipynb"))
@@ -159,7 +160,7 @@ def test_wheel_works_outside_the_checkout(tmp_path: Path) -> None:
     )
     (wheel,) = wheels.glob("evalkit-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    for bundled in ("profiles/mof-2020.yaml", "notebooks/review.ipynb", f"samples/{SEED_ID}.yaml"):
+    for bundled in ("profiles/mof-2020.yaml", "notebooks/review.ipynb", f"samples/2024/{SEED_ID}.yaml"):
         assert f"evalkit/resources/{bundled}" in names
     assert "evalkit/report/templates/evalkit_report/index.html.j2" in names
     venv = tmp_path / "venv"

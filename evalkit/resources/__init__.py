@@ -14,9 +14,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Workspace", "init_workspace", "notebooks_dir", "profiles_dir", "samples_dir"]
+__all__ = ["Workspace", "init_workspace", "notebooks_dir", "profiles_dir", "sample_years", "samples_dir"]
 
-SAMPLE_YEAR = "2024"
 
 _HERE = Path(__file__).resolve().parent
 _CHECKOUT = _HERE.parents[1]
@@ -39,8 +38,14 @@ def notebooks_dir() -> Path:
 
 
 def samples_dir() -> Path:
-    """The folder of the bundled sample year (``parameters/2024/``: the seed and the 示例 units)."""
-    return _bundled("samples", "parameters/2024")
+    """The folder of the bundled sample years: ``<year>/`` folders of units (``2024/``: the seed and
+    the 示例 units; ``2023/``: last year's filings of some of them)."""
+    return _bundled("samples", "parameters")
+
+
+def sample_years() -> list[str]:
+    """The bundled sample years, e.g. ``["2023", "2024"]``."""
+    return sorted(d.name for d in samples_dir().iterdir() if d.is_dir() and d.name.isdigit())
 
 
 @dataclass
@@ -55,8 +60,9 @@ class Workspace:
 def init_workspace(dest: str | os.PathLike[str]) -> Workspace:
     """Lay out a workspace in ``dest`` for ``evalkit run`` and the notebooks.
 
-    ``parameters/profiles/`` (the bundled profiles), ``parameters/2024/`` (the sample units: the
-    seed filing and the 示例 units, one with decisions), ``notebooks/`` (``review.ipynb``,
+    ``parameters/profiles/`` (the bundled profiles), ``parameters/<year>/`` for each sample year
+    (2024: the seed filing and the 示例 units, one with decisions; 2023: last year's filings of some
+    of them), ``notebooks/`` (``review.ipynb``,
     ``summary.ipynb``) and an empty ``outputs/``. A file that already exists is never overwritten
     (a reviewer's edits survive a second ``init``); it is listed in ``kept``.
     """
@@ -66,7 +72,7 @@ def init_workspace(dest: str | os.PathLike[str]) -> Workspace:
     ws = Workspace(root)
     plan = [
         (profiles_dir(), "*.yaml", root / "parameters" / "profiles"),
-        (samples_dir(), "*.yaml", root / "parameters" / SAMPLE_YEAR),
+        *((samples_dir() / year, "*.yaml", root / "parameters" / year) for year in sample_years()),
         (notebooks_dir(), "*.ipynb", root / "notebooks"),
     ]
     for source, pattern, target in plan:
