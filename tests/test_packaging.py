@@ -217,3 +217,27 @@ def test_wheel_works_outside_the_checkout(tmp_path: Path) -> None:
     )
     assert elsewhere.returncode == 0, elsewhere.stderr
     shutil.rmtree(venv, ignore_errors=True)
+
+
+def test_a_system_site_packages_venv_finds_nbconvert_templates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `python -m venv --system-site-packages`: nbconvert comes from the base Python, its templates
+    # stay under the base's share/jupyter; evalkit run must still render (found in /tmp/ws).
+    from evalkit.batch import kernels
+
+    base = tmp_path / "base"
+    (base / "share" / "jupyter" / "nbconvert" / "templates" / "base").mkdir(parents=True)
+    monkeypatch.setattr(sys, "base_prefix", str(base))
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "venv"))
+    monkeypatch.setenv("JUPYTER_PATH", "")
+    kernels.ensure_kernel(tmp_path / "k")
+    assert os.environ["JUPYTER_PATH"].split(os.pathsep) == [
+        str(tmp_path / "k"),
+        str(base / "share" / "jupyter"),
+    ]
+    # A venv with its own nbconvert keeps its own templates first.
+    (tmp_path / "venv" / "share" / "jupyter" / "nbconvert" / "templates" / "base").mkdir(parents=True)
+    monkeypatch.setenv("JUPYTER_PATH", "")
+    kernels.ensure_kernel(tmp_path / "k")
+    assert os.environ["JUPYTER_PATH"] == str(tmp_path / "k")

@@ -72,9 +72,22 @@ def ensure_kernel(kernel_dir: Path | None = None) -> str:
     if not target.is_file() or target.read_text(encoding="utf-8") != text:
         atomic_write_text(target, text)
     paths = os.environ.get("JUPYTER_PATH", "")
-    if str(base) not in paths.split(os.pathsep):
-        os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(base), paths) if p)
+    extra = [str(base), *_inherited_data_dirs()]
+    missing = [p for p in extra if p not in paths.split(os.pathsep)]
+    if missing:
+        os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (*missing, paths) if p)
     return KERNEL_NAME
+
+
+def _inherited_data_dirs() -> list[str]:
+    # A virtual environment made with --system-site-packages imports nbconvert from the base
+    # Python, but Jupyter looks for nbconvert's templates under the venv's own share/jupyter:
+    # point it at the base installation's (only when the venv has none of its own).
+    own = Path(sys.prefix) / "share" / "jupyter"
+    base = Path(sys.base_prefix) / "share" / "jupyter"
+    if sys.prefix == sys.base_prefix or (own / "nbconvert" / "templates" / "base").is_dir():
+        return []
+    return [str(base)] if (base / "nbconvert" / "templates" / "base").is_dir() else []
 
 
 def transport() -> str:
