@@ -361,3 +361,11 @@ def test_synonyms() -> None:
 def test_goal_figure_equal_to_a_target_has_its_indicator() -> None:
     f = _training(GOALS, "为全区约1500名群众提供救护员培训服务。")()
     assert run("N105", f) == []
+
+
+def test_thousands_separator_in_running_text() -> None:
+    f = _training("救护员培训人数：全年培训救护员1，900人，合格率100%。")()
+    (found,) = run("N103", f)
+    assert "1，900人" in found.message
+    f = _training("救护员培训人数：全年培训救护员1,849人，普及培训9,770人次。")()
+    assert run("N103", f) == []

@@ -264,7 +264,9 @@ def quote(text: str, start: int, end: int, limit: int = 30) -> str:
 def _span_re(ends: str) -> re.Pattern[str]:
     # The ends as written and in full width (；！？ for ;!?), so the text needs no translation.
     marks = re.escape(ends + "".join(chr(ord(ch) + 0xFEE0) for ch in ends if "!" <= ch <= "~"))
-    return re.compile(rf"[^{marks}]*[{marks}]|[^{marks}]+")
+    # A comma between digits with three after it groups thousands ("1，849人"): no end.
+    thousands = r"(?<=[0-9０-９])[,，](?=[0-9０-９]{3}(?![0-9０-９]))|" if "," in ends else ""
+    return re.compile(rf"(?:{thousands}[^{marks}])+[{marks}]?|[{marks}]")
 
 
 def _spans(text: str, ends: str) -> Iterator[tuple[int, int]]:
@@ -291,6 +293,7 @@ _MEASURE_SUFFIXES = (
     "项数",
     "份数",
     "天数",
+    "金额",
     "场次",
     "人次",
     "数量",
@@ -552,6 +555,8 @@ _DELTA_RE = re.compile(
     r"(?:了|为|达|达到|约|近)?\s*$"
 )
 _DELTA_WINDOW = 16
+# A breakdown of the figure before it: 其中, 含, 包括 open the clause.
+_PART_RE = re.compile(r"^\s*[,;:]?\s*(?:其中|含|包括|包含)")
 _HEAD_FILLER = re.compile(r"(?:人数|人员|人次|共计|累计|合计|共|了|达|为|计)+$")
 
 
@@ -729,6 +734,8 @@ def _attribute(
     if named and (not lead or score >= 2.0):
         agreeing = [i for i in named if (r := _ref_value(i)) is None or nt.same_unit(r, figure.value)]
         return Statement(figure, tuple(i.key for i in (agreeing or named)), HOW_CLAUSE, goal)
+    if _PART_RE.match(halfwidth(prefix)):
+        return None  # "其中脱贫劳动力1020人次": a part of the figure before, no row's own figure
     if not lead and (by_head := matcher.by_head(prefix, figure.value)):
         return Statement(figure, tuple(i.key for i in by_head), HOW_CLAUSE, goal)
     if _bare(prefix) and previous is not None:
