@@ -297,3 +297,13 @@ def test_quantity_is_frozen() -> None:
     assert isinstance(got, Quantity)
     with pytest.raises(AttributeError):
         got.number = 6  # type: ignore[misc]
+
+
+def test_long_numeral_runs_are_cheap() -> None:
+    import time
+
+    t0 = time.perf_counter()
+    assert figure_spans("十" * 200_000 + "人") == []
+    assert parse_quantity("一" * 100_000 + "人") is None
+    assert cn_number("一千" * 50) is None
+    assert time.perf_counter() - t0 < 5

@@ -61,6 +61,9 @@ MAGNITUDE_PATTERN = r"万亿|千万|百万|亿|万|千(?![米克瓦])|百(?!分)
 MAGNITUDE_RE = re.compile(MAGNITUDE_PATTERN)
 
 
+_MAX_CN_SPAN = 24  # 一千二百三十四万五千六百七十八点九 is 17 characters
+
+
 @lru_cache(maxsize=4096)
 def cn_number(span: str) -> float | None:
     """The value of a Chinese numeral span (三千五百 → 3500, 壹拾万零叁仟 → 103000, 两 → 2), or None.
@@ -69,6 +72,8 @@ def cn_number(span: str) -> float | None:
     dangling 点, and whatever cn2an cannot read as one number.
     """
     s = span.replace("〇", "零")
+    if len(s) > _MAX_CN_SPAN:
+        return None
     if not s or s[0] == "点" or s[-1] == "点" or "零零" in s or s.count("点") > 1:
         return None
     whole = s.split("点")[0]
@@ -309,11 +314,14 @@ _CMP_WORDS = (
     "约",
     "近",
 )
-_CN_SPAN = rf"[{_CN_DIGIT_CHARS}]*[{_CN_MULTIPLIER_CHARS}][{_CN_DIGIT_CHARS}{_CN_MULTIPLIER_CHARS}]*"
+# Bounded: no real numeral is longer, and a run of numeral characters costs nothing to skip.
+_CN_SPAN = (
+    rf"[{_CN_DIGIT_CHARS}]{{0,8}}[{_CN_MULTIPLIER_CHARS}][{_CN_DIGIT_CHARS}{_CN_MULTIPLIER_CHARS}]{{0,12}}"
+)
 _FIGURE_RE = re.compile(
     rf"(?P<cmp>{'|'.join(_CMP_WORDS)}|[≥≤><=])?\s*"
     r"(?:"
-    rf"(?P<pct>百分之)(?P<pnum>{NUMBER_PATTERN}|[{_CN_DIGIT_CHARS}{_CN_MULTIPLIER_CHARS}点]+)"
+    rf"(?P<pct>百分之)(?P<pnum>{NUMBER_PATTERN}|[{_CN_DIGIT_CHARS}{_CN_MULTIPLIER_CHARS}点]{{1,12}})"
     r"|(?:"
     rf"(?<![0-9.第/\-])(?P<num>{NUMBER_PATTERN})\s*(?P<mag>{MAGNITUDE_PATTERN})?"
     # A Chinese numeral in running text needs a multiplier (十, 百, 千…): "一次性", "两名" and
