@@ -153,6 +153,17 @@ COMPARATOR = _importer(
     "Whether the row is scored as positive or reverse depends on which of the two is meant.",
     "指标性质 `≤` beside the target `≥90%`.",
 )
+QUANTITATIVE_TEXT = _importer(
+    "IMPORT_QUANTITATIVE_TEXT",
+    "value",
+    "warning",
+    "定量指标的指标值不是数值",
+    "Emitted by the importer: the 指标性质 / 计算符号 column marks the row quantitative (定量, ≥, ≤…) "
+    "but its target is words that hold no readable number.",
+    "The row is then scored by its words (as a qualitative row) although the table says it is "
+    "measured; the target must be checked against the source.",
+    "`组织宣传活动次数 | 次 | 定量指标 | 到0次 | … | 43次` (an OCR'd or mistyped target).",
+)
 ENCODING = _importer(
     "IMPORT_ENCODING",
     "structure",

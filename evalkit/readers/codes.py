@@ -16,3 +16,4 @@ IMPORT_MONEY_UNIT = "IMPORT_MONEY_UNIT"  # value / info: amounts in 元, convert
 IMPORT_TARGET_ADJUSTED = "IMPORT_TARGET_ADJUSTED"  # value / info: 调整指标值 differs from 年初指标值
 IMPORT_COMPARATOR = "IMPORT_COMPARATOR"  # value / warning: 指标性质 contradicts the target cell
 IMPORT_ENCODING = "IMPORT_ENCODING"  # structure / info: a text dump's encoding and line endings
+IMPORT_QUANTITATIVE_TEXT = "IMPORT_QUANTITATIVE_TEXT"  # value / warning: 定量 row, target not a number

@@ -41,6 +41,7 @@ from evalkit.readers.codes import (
     IMPORT_NAME_MISSING,
     IMPORT_NO_INDICATORS,
     IMPORT_NUMBER,
+    IMPORT_QUANTITATIVE_TEXT,
     IMPORT_ROW_LONG,
     IMPORT_ROW_SHORT,
     IMPORT_ROW_UNKNOWN,
@@ -62,7 +63,7 @@ from evalkit.readers.grid import (
 from evalkit.readers.layouts import vocabulary
 from evalkit.readers.unitfields import UnitFields
 from evalkit.values import quantity
-from evalkit.values.notation import NUMBER, parse_value
+from evalkit.values.notation import NUMBER, QUALITATIVE, parse_value
 
 _YES_NO = {"是": True, "否": False, "√": True, "×": False, "Y": True, "N": False}
 
@@ -443,7 +444,8 @@ class _Builder(UnitFields, BudgetBlock):
                 where,
                 loc,
             )
-        target_text = self.compose_target(scored, nature, unit, where, loc)
+        named = f"{where}（{one_line(name)}）" if name else where
+        target_text = self.compose_target(scored, nature, unit, named, loc)
         coefficient = None
         if cell("coefficient") is not None:
             coefficient = self.number(cell("coefficient"), f"{where} 得分系数", "百分数，如 100%")
@@ -492,6 +494,16 @@ class _Builder(UnitFields, BudgetBlock):
             return target
         value = parse_value(target)
         if value.kind != NUMBER:
+            if nature and self.vocab.is_quantitative(nature) and value.kind == QUALITATIVE:
+                self.problem(
+                    IMPORT_QUANTITATIVE_TEXT,
+                    "value",
+                    "warning",
+                    f"指标性质为“{nature}”，指标值“{target}”却不是可读的数值，"
+                    "无法按定量指标计分，请核实指标值",
+                    where,
+                    loc,
+                )
             return target
         comparator = self.vocab.comparator(nature) if nature else None
         out = target
@@ -502,7 +514,7 @@ class _Builder(UnitFields, BudgetBlock):
                 IMPORT_COMPARATOR,
                 "value",
                 "warning",
-                f"{where}指标性质为“{nature}”，指标值却写作“{target}”；按指标值的写法计分",
+                f"指标性质为“{nature}”，指标值却写作“{target}”；按指标值的写法计分",
                 where,
                 loc,
             )

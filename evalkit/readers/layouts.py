@@ -109,6 +109,11 @@ class Vocabulary:
         """True when a 指标性质 cell says the row is qualitative (定性)."""
         return key_of(text) in self.qualitative_words
 
+    def is_quantitative(self, text: str) -> bool:
+        """True when a 指标性质 cell says the row is quantitative (定量) or states a comparator."""
+        key = key_of(text)
+        return key in self.quantitative_words or key in self.comparators
+
     def is_nature_word(self, text: str) -> bool:
         """True when a 指标性质 cell holds a word the vocabulary knows (a comparator, 定量, 定性)."""
         key = key_of(text)
