@@ -155,3 +155,33 @@ def test_year_report(tmp_path: Path) -> None:
     assert sum(grades.values()) == len(docs) and grades["中"] == 1
     moved = doc.tables[-1]
     assert [r.cells[0].text for r in moved.rows[1:]] == ["示例 某区教育局 学生营养改善计划项目"]
+
+
+def test_the_batch_deliverables_from_the_unit_results(tmp_path: Path) -> None:
+    # What the batch does: a worker writes each unit's .docx and keeps last year in run.last_year;
+    # after the summary, 复核底稿.xlsx and word/汇总.docx are written from the results alone.
+    import openpyxl
+
+    from evalkit.report.workpaper import write_year_deliverables
+
+    out = tmp_path / "2024"
+    docs = []
+    for path in UNITS:
+        decisions = path.with_suffix(".review.yaml")
+        decisions = decisions if decisions.exists() else None
+        last = word.write_unit_deliverable(
+            path, out / "word" / f"{path.stem}.docx", None, decisions, tmp_path
+        )
+        rv = review(path, decisions=decisions)
+        doc = result_document(rv, unit_id=path.stem, status="ok")
+        doc["run"]["last_year"] = last.to_json() if last else None
+        docs.append(json.loads(json.dumps(doc, ensure_ascii=False)))  # as read back from the JSON file
+    xlsx, docx = write_year_deliverables(docs, out, "2024")
+    assert xlsx == out / "复核底稿.xlsx" and docx == out / "word" / "汇总.docx"
+    assert sorted(p.name for p in (out / "word").glob("*.docx")) == sorted(
+        [*(f"{p.stem}.docx" for p in UNITS), "汇总.docx"]
+    )
+    summary = {r[0]: r for r in openpyxl.load_workbook(xlsx)["汇总"].iter_rows(values_only=True)}
+    assert summary["示例 某区教育局 学生营养改善计划项目"][10] == 99.8
+    moved = Document(str(docx)).tables[-1]
+    assert [r.cells[0].text for r in moved.rows[1:]] == ["示例 某区教育局 学生营养改善计划项目"]

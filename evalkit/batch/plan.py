@@ -252,6 +252,7 @@ def summary_up_to_date(out_dir: Path, key: str) -> bool:
     return (
         (out_dir / "index.html").is_file()
         and (out_dir / "summary.xlsx").is_file()
+        and (out_dir / "复核底稿.xlsx").is_file()
         and state.is_file()
         and state.read_text() == key
     )

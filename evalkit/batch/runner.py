@@ -181,7 +181,12 @@ def render_summary(
     from evalkit.report.render import notebook_to_html
 
     index = out_dir / "index.html"
-    summary.write_excel(summary.load_results(out_dir), out_dir / "summary.xlsx")
+    from evalkit.report.workpaper import write_year_deliverables
+
+    results = summary.load_results(out_dir)
+    summary.write_excel(results, out_dir / "summary.xlsx")
+    write_year_deliverables(results, out_dir, year)  # 复核底稿.xlsx and word/汇总.docx
+    del results
     executed = staging / "summary.ipynb"
     failed_nb = out_dir / FAILED_DIR / "summary.ipynb"
     try:

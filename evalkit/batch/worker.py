@@ -104,12 +104,21 @@ def run_unit(task: UnitTask, executor: Executor | None = None) -> UnitOutcome:
         html = notebook_to_html(nb, f"{doc.get('unit') or task.unit_id} · 预算绩效自评复核报告")
         del nb  # a worker holds one unit at a time
         atomic_write_text(html_path, html)
+        # The Word 复核报告 (evalkit.report.word); last year's review travels in the result.
+        from evalkit.report.word import write_unit_deliverable
+
+        word_path = task.out_dir / "word" / f"{task.unit_id}.docx"
+        last = write_unit_deliverable(
+            task.filing, word_path, task.profile, task.decisions, outputs=task.out_dir.parent
+        )
         seconds = time.perf_counter() - started
         doc["run"].update(
             unit_id=task.unit_id,
             year=task.year,
             status="ok",
             report=html_path.name,
+            word=f"word/{word_path.name}",
+            last_year=last.to_json() if last is not None else None,
             filing=task.filing.name,
             decisions=task.decisions.name if task.decisions else "",
             inputs_hash=task.inputs_hash,

@@ -58,9 +58,36 @@ class LastYear:
     total: float | None
     grade: str | None
     declared_total: float | None
-    source: str  # the file it came from
+    source: str  # the file it came from, as <year>/<file>
     actuals: dict[str, str] = field(default_factory=dict)  # this year's key → last year's actual
     targets: dict[str, str] = field(default_factory=dict)  # this year's key → last year's target
+
+    def to_json(self) -> dict[str, Any]:
+        """The mapping a unit's result document keeps (``run.last_year``)."""
+        return {
+            "year": self.year,
+            "total": self.total,
+            "grade": self.grade,
+            "declared_total": self.declared_total,
+            "source": self.source,
+            "actuals": dict(self.actuals),
+            "targets": dict(self.targets),
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> LastYear | None:
+        """Back from ``run.last_year`` (None when absent or not a mapping)."""
+        if not isinstance(data, dict):
+            return None
+        return cls(
+            year=data.get("year"),
+            total=data.get("total"),
+            grade=data.get("grade"),
+            declared_total=data.get("declared_total"),
+            source=str(data.get("source") or ""),
+            actuals={str(k): str(v) for k, v in (data.get("actuals") or {}).items()},
+            targets={str(k): str(v) for k, v in (data.get("targets") or {}).items()},
+        )
 
     def change(self, total: float | None) -> float | None:
         """This year's reviewed score minus last year's (None when either is missing)."""
@@ -140,7 +167,7 @@ def _last_year_of(
         try:
             doc = json.loads(candidate.read_text(encoding="utf-8"))
             if isinstance(doc, dict) and doc.get("total") is not None:
-                return last_year_from_doc(doc, this, str(candidate))
+                return last_year_from_doc(doc, this, _short(candidate))
         except (OSError, ValueError):
             pass
     from evalkit.pipeline import review
@@ -151,7 +178,12 @@ def _last_year_of(
         old = review(prev, profile=profile or None, decisions=decisions if decisions.exists() else None)
     except EvalkitError:
         return None
-    return last_year_from_doc(old.to_json(), this, str(prev))
+    return last_year_from_doc(old.to_json(), this, _short(prev))
+
+
+def _short(path: Path) -> str:
+    # Results travel (a share, a zip): name the year folder and the file, not this machine's folders.
+    return f"{path.parent.name}/{path.name}"
 
 
 def _disposition(rv: Review, f: Finding) -> str:

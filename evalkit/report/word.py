@@ -487,3 +487,20 @@ def write_year_report(
 ) -> Path:
     """Write the year's 汇总.docx to ``path``."""
     return _save(year_report(results, year, **options), path)
+
+
+def write_unit_deliverable(
+    filing: str | os.PathLike[str],
+    path: str | os.PathLike[str],
+    profile: str | None = None,
+    decisions: str | os.PathLike[str] | None = None,
+    outputs: str | os.PathLike[str] | None = "outputs",
+) -> cc.LastYear | None:
+    """Review a filing and write its 复核报告 to ``path`` (what the batch does per unit); return
+    last year's review, which the batch keeps in the unit's result for the year deliverables."""
+    from evalkit.pipeline import review
+
+    rv = review(filing, profile=profile or None, decisions=decisions)
+    last = cc.last_year(rv, outputs)
+    _save(unit_report(rv, last), path)
+    return last

@@ -13,6 +13,7 @@ review scored lower); 偏离度 is 偏差 / 自评得分.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -291,3 +292,37 @@ def write_workpaper(
     finally:
         tmp.unlink(missing_ok=True)
     return out
+
+
+WORKPAPER_NAME = "复核底稿.xlsx"
+YEAR_REPORT_NAME = "汇总.docx"
+
+
+def write_year_deliverables(
+    results: list[dict[str, Any]], out_dir: str | os.PathLike[str], year: str
+) -> list[Path]:
+    """The year's 复核底稿.xlsx and word/汇总.docx from the units' result documents (what the batch
+    writes after the summary); last year comes from each result's ``run.last_year``."""
+    from evalkit.errors import EvalkitError
+    from evalkit.report.word import write_year_report
+    from evalkit.scoring.profiles import load_profile
+
+    def last(doc: dict[str, Any]) -> LastYear | None:
+        return LastYear.from_json((doc.get("run") or {}).get("last_year"))
+
+    names = {str(d.get("profile") or "") for d in results if d.get("profile")}
+    threshold = 10.0
+    if len(names) == 1:
+        with contextlib.suppress(EvalkitError):  # a profile that no longer loads: the default
+            threshold = load_profile(names.pop()).history.score_change_threshold
+    out = Path(out_dir)
+    xlsx = write_workpaper(results, out / WORKPAPER_NAME, last_year=last)
+
+    def last_total(doc: dict[str, Any]) -> float | None:
+        found = last(doc)
+        return None if found is None else found.total
+
+    docx = write_year_report(
+        results, out / "word" / YEAR_REPORT_NAME, year, last_total=last_total, threshold=threshold
+    )
+    return [xlsx, docx]
