@@ -4,6 +4,7 @@ cited (K101 findings); upheld proposals become deductions whose reason cites the
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from checks_support import Case, case_id, cases
@@ -11,6 +12,7 @@ from checks_support import Case, case_id, cases
 from evalkit.errors import ProfileError
 from evalkit.pipeline import review
 from evalkit.scoring import caliber
+from evalkit.scoring.decisions import Decisions
 from evalkit.scoring.profiles import load_profile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,3 +114,30 @@ def test_bad_rules_are_refused_with_the_file_and_the_place(tmp_path: Path, rule:
     with pytest.raises(ProfileError) as err:
         load_profile(path)
     assert str(path) in str(err.value) and words in str(err.value)
+
+
+class _Upheld(Decisions):
+    """Decisions with finding dispositions (as the workbench records them): upheld by (code, where)."""
+
+    def __init__(self, upheld: set[tuple[str, str]]) -> None:
+        super().__init__()
+        self._upheld = upheld
+
+    def finding(self, code: str, where: str) -> object | None:
+        return SimpleNamespace(disposition="upheld") if (code, where) in self._upheld else None
+
+
+def test_the_review_applies_the_proposals_the_reviewer_upheld() -> None:
+    before = review(SEED, profile="caliber-example")
+    sat = [f for f in before.findings if f.code == "K101" and "K1" in f.message]
+    chosen = {(f.code, f.where) for f in sat[:1]}
+    after = review(SEED, profile="caliber-example", decisions=_Upheld(chosen))
+    assert after.total == round(before.total - 5.0, 2)
+    row = next(s for s in after.card.indicators if s.indicator.key == "g1r10")
+    assert "依据复核口径K1" in row.deduction_reason
+    doc = after.to_json()
+    item = next(i for i in doc["indicators"] if i["key"] == "g1r10")
+    assert item["deduction"] == 5.0 and "依据复核口径K1“满意度无调查资料的计0分”" in item["deduction_reason"]
+    # the other satisfaction row's proposal was not upheld: its score stands
+    other = next(s for s in after.card.indicators if s.indicator.key == "g2r6")
+    assert other.deduction == 0
