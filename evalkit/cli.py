@@ -37,14 +37,21 @@ def cli() -> None:
 
 
 @cli.command("review")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=str))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str), metavar="FILE… | DIR")
 @click.option(
     "--profile", "profile", default=None, help="Scoring profile name or YAML path (default mof-2020)."
 )
 @click.option(
-    "--decisions", default=None, help="Reviewer decisions YAML (default: <filing>.review.yaml if present)."
+    "--decisions",
+    default=None,
+    help="Reviewer decisions YAML (default: <filing>.review.yaml if present; one FILE only).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the review as JSON (stable keys).")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the review as JSON (stable keys); with many files, one object per line (JSON lines).",
+)
 @click.option(
     "--fail-on",
     type=click.Choice(["never", "error", "warning"]),
@@ -52,8 +59,21 @@ def cli() -> None:
     show_default=True,
     help="Exit 1 when a finding of this severity or worse is present (for scripts).",
 )
-def review_cmd(file: str, profile: str | None, decisions: str | None, as_json: bool, fail_on: str) -> None:
-    """Recompute the score card of FILE (.txt, .docx, .xlsx or evalkit .yaml) and list the findings."""
+def review_cmd(
+    files: tuple[str, ...], profile: str | None, decisions: str | None, as_json: bool, fail_on: str
+) -> None:
+    """Recompute the score card of FILE (.txt, .docx, .xlsx or evalkit .yaml) and list the findings.
+
+    With several FILEs or a DIR (its filings, not its subfolders) all are reviewed in this one
+    process: a table with a line per filing (or JSON lines with --json); a file that cannot be read
+    is a line with its error, the rest go on, and the exit status is 2 at the end.
+    """
+    worst = {"error": ("error",), "warning": ("error", "warning")}.get(fail_on, ())
+    if len(files) > 1 or Path(files[0]).is_dir():
+        if decisions is not None:
+            _fail("--decisions 只能用于单个文件；多个文件各自使用旁边的 <文件名>.review.yaml")
+        sys.exit(_review_many(list(files), profile, as_json, worst))
+    file = files[0]
     if decisions is None:
         candidate = Path(file).with_suffix(".review.yaml")
         decisions = str(candidate) if candidate.exists() else None
@@ -64,9 +84,61 @@ def review_cmd(file: str, profile: str | None, decisions: str | None, as_json: b
         from evalkit.report.textcard import render
 
         click.echo(render(rv))
-    worst = {"error": ("error",), "warning": ("error", "warning")}.get(fail_on, ())
     if any(f.severity in worst for f in rv.findings):
         sys.exit(1)
+
+
+_MANY_HEADERS = ["文件", "单位", "复核得分", "等级", "自评得分", "错误", "警告", "提示"]
+_MANY_WIDTHS = [30, 8, 4, 8, 4, 4, 4]  # after the file column, as wide as the longest path
+
+
+def _review_many(items: list[str], profile: str | None, as_json: bool, worst: tuple[str, ...]) -> int:
+    """Review many filings in this process, printing a line per filing as it is done; the exit code."""
+    from evalkit.errors import EvalkitError
+    from evalkit.pipeline import filing_paths, review_many
+    from evalkit.report.textcard import table, width
+
+    paths = filing_paths(items)
+    if not paths:
+        _fail("、".join(items) + "：没有找到填报文件（.txt/.docx/.xlsx/.yaml）")
+    failed = flagged = 0
+    widths = [max(width(str(p)) for p in [*paths, Path("文件")]), *_MANY_WIDTHS]
+    right = {2, 4, 5, 6, 7}
+    if not as_json:
+        click.echo(table(_MANY_HEADERS, [], widths, right=right))
+    try:
+        for item in review_many(paths, profile=profile):
+            rv = item.review
+            if rv is None:
+                failed += 1
+                if as_json:
+                    click.echo(json.dumps({"file": str(item.path), "error": item.error}, ensure_ascii=False))
+                else:
+                    cells = [str(item.path), f"✗ 无法复核：{item.error}"]
+                    click.echo(table(["", ""], [cells], [widths[0], width(cells[1])]).splitlines()[2])
+                continue
+            flagged += any(f.severity in worst for f in rv.findings)
+            if as_json:
+                click.echo(json.dumps({"file": str(item.path), **rv.to_json()}, ensure_ascii=False))
+                continue
+            declared = rv.filing.unit.declared_total
+            row = [
+                str(item.path),
+                rv.filing.unit.name or "—",
+                f"{rv.total:.2f}",
+                rv.grade,
+                "—" if declared is None else f"{declared:.2f}",
+                *(str(rv.count(s)) for s in ("error", "warning", "info")),
+            ]
+            click.echo(table(_MANY_HEADERS, [row], widths, right=right).splitlines()[2])
+    except EvalkitError as exc:  # the profile: nothing can be reviewed without it
+        _fail(str(exc))
+    if not as_json:
+        done = len(paths) - failed
+        click.echo(f"共{len(paths)}份：已复核{done}份，无法复核{failed}份")
+    if failed:
+        return EXIT_UNREADABLE
+    return 1 if flagged else 0
 
 
 @cli.command("import")

@@ -7,6 +7,7 @@ stable ``evalkit review --json`` document.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -155,3 +156,79 @@ def _upheld(decisions: Decisions, code: str, where: str) -> bool:
     lookup = getattr(decisions, "finding", None)  # finding dispositions (the workbench's model)
     recorded = lookup(code, where) if callable(lookup) else None
     return getattr(recorded, "disposition", None) == "upheld"
+
+
+@dataclass
+class FileReview:
+    """One filing of :func:`review_many`: its review, or the reason it could not be reviewed."""
+
+    path: Path
+    review: Review | None = None
+    error: str | None = None
+
+
+FILING_SUFFIXES = (".txt", ".docx", ".xlsx", ".yaml", ".yml")
+_LEGACY_SUFFIXES = (".doc", ".xls", ".wps", ".et")
+
+
+def filing_paths(items: list[str | os.PathLike[str]]) -> list[Path]:
+    """The filings named by ``items``: each file as given, each folder's filings sorted by name.
+
+    In a folder (not its subfolders) the filings are the .txt, .docx and .xlsx files, the old
+    binary .doc/.xls/.wps/.et files (so they fail with the advice to re-save them), and the .yaml
+    files in evalkit's filing format; a reviewer's ``*.review.yaml``, Office lock files ``~$…``,
+    hidden files and any other YAML are left out.
+    """
+    out: list[Path] = []
+    for item in items:
+        p = Path(item)
+        if not p.is_dir():
+            out.append(p)
+            continue
+        for child in sorted(p.iterdir(), key=lambda c: c.name):
+            name, suffix = child.name, child.suffix.lower()
+            if name.startswith(("~$", ".")) or not child.is_file():
+                continue
+            if name.endswith((".review.yaml", ".review.yml")):
+                continue
+            if suffix in (".yaml", ".yml") and not _is_filing_yaml(child):
+                continue  # e.g. an expectations file beside a corpus filing
+            if suffix in FILING_SUFFIXES or suffix in _LEGACY_SUFFIXES:
+                out.append(child)
+    return out
+
+
+def _is_filing_yaml(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(512)
+    except OSError:
+        return True  # let the reader report it
+    return b"evalkit-filing/" in head
+
+
+def review_many(
+    paths: list[str | os.PathLike[str]],
+    profile: Profile | str | os.PathLike[str] | None = None,
+) -> Iterator[FileReview]:
+    """Review many filings in this process, one at a time, in order (a generator).
+
+    The profile is loaded once. Each filing uses the reviewer's ``<filing>.review.yaml`` beside it
+    when there is one. A file that cannot be read (or whose decisions cannot) gives a
+    :class:`FileReview` with the error and the rest go on; a bad profile raises
+    :class:`~evalkit.errors.ProfileError` before any filing is read.
+    """
+    from evalkit.errors import EvalkitError
+
+    prof = load_profile(profile)
+    for item in paths:
+        path = Path(item)
+        decisions = path.with_suffix(".review.yaml")
+        try:
+            rv = review(path, profile=prof, decisions=decisions if decisions.exists() else None)
+        except EvalkitError as exc:
+            yield FileReview(path, error=str(exc))
+        except Exception as exc:  # one odd file's reader bug must not stop the others
+            yield FileReview(path, error=f"{path}：复核时出错（{type(exc).__name__}: {exc}）")
+        else:
+            yield FileReview(path, review=rv)

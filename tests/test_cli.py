@@ -184,3 +184,64 @@ def test_checks_lists_catalogue_in_aligned_columns() -> None:
                 cols.add(pos)
             pos += wcswidth(ch)
         assert set(starts) <= cols, line
+
+
+# --- many filings in one process -------------------------------------------------------------
+
+DATA = Path(__file__).resolve().parent / "data"
+PARAMS_2024 = Path(__file__).resolve().parent.parent / "parameters" / "2024"
+
+
+def test_review_many_json_lines_match_single_file_reviews(tmp_path: Path) -> None:
+    files = [DATA / "clean_project.txt", DATA / "project_sample.txt"]
+    bad = tmp_path / "empty.txt"
+    bad.write_bytes(b"")
+    result = CliRunner().invoke(cli, ["review", "--json", str(files[0]), str(bad), str(files[1])])
+    assert result.exit_code == 2  # a bad file is reported, the others still reviewed
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert [line["file"] for line in lines] == [str(files[0]), str(bad), str(files[1])]
+    assert "为空" in lines[1]["error"] and set(lines[1]) == {"file", "error"}
+    for path, line in zip([files[0], files[1]], [lines[0], lines[2]], strict=True):
+        single = json.loads(run("review", str(path), "--json")[1])
+        assert {k: v for k, v in line.items() if k != "file"} == single
+
+
+def test_review_dir_uses_decisions_beside_each_filing_and_skips_non_filings() -> None:
+    code, out = run("review", "--json", str(PARAMS_2024))
+    assert code == 0
+    lines = [json.loads(line) for line in out.splitlines()]
+    names = [Path(line["file"]).name for line in lines]
+    assert names == sorted(p.name for p in PARAMS_2024.glob("*.yaml") if not p.name.endswith(".review.yaml"))
+    culture = next(line for line in lines if "文化和旅游局" in line["file"])
+    single = json.loads(run("review", culture["file"], "--json")[1])  # picks up its .review.yaml
+    assert culture["total"] == single["total"] and culture["indicators"] == single["indicators"]
+
+
+def test_review_dir_table_has_a_line_per_filing_and_the_error_line(tmp_path: Path, seed_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(seed_path.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "b.txt").write_bytes(b"\x00\x01\x02PK\x03\x04" * 50)
+    (tmp_path / "c.expect.yaml").write_text("total: 1\n", encoding="utf-8")  # not a filing: skipped
+    (tmp_path / "notes.pdf").write_bytes(b"%PDF")
+    result = CliRunner().invoke(cli, ["review", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    lines = result.output.splitlines()
+    seed_line = next(line for line in lines if "a.txt" in line)
+    assert "武汉市蔡甸区红十字会" in seed_line and "99.28" in seed_line and "优" in seed_line
+    bad_line = next(line for line in lines if "b.txt" in line)
+    assert "无法复核" in bad_line and "文本" in bad_line
+    assert "expect" not in result.output and "notes.pdf" not in result.output
+    assert lines[-1] == "共2份：已复核1份，无法复核1份"
+
+
+def test_review_many_fail_on_and_decisions_flag(tmp_path: Path, seed_path: Path) -> None:
+    text = seed_path.read_text(encoding="utf-8").replace("\t1849人\n", "\t???\n", 1)
+    (tmp_path / "bad.txt").write_text(text, encoding="utf-8")
+    (tmp_path / "seed.txt").write_text(seed_path.read_text(encoding="utf-8"), encoding="utf-8")
+    assert run("review", str(tmp_path))[0] == 0
+    assert run("review", str(tmp_path), "--fail-on", "error")[0] == 1
+    code, out = run("review", str(tmp_path / "seed.txt"), str(seed_path), "--decisions", "x.yaml")
+    assert code == 2 and "--decisions" in out
+    code, out = run("review", str(tmp_path / "empty_dir_does_not_exist"), str(tmp_path / "nope"))
+    assert code == 2 and "不存在" in out

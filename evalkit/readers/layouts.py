@@ -51,11 +51,13 @@ _SPACE = re.compile(r"\s+")
 _TRAILING_NOTE = re.compile(r"(?:\((?:万元|元|分|%|[0-9.]+分|[A-Z/]+)\))+$")
 
 
+@lru_cache(maxsize=16384)  # the same header and label texts recur in every filing
 def key_of(text: str | None) -> str:
     """Text as compared with the vocabulary: NFKC, whitespace dropped."""
     return _SPACE.sub("", unicodedata.normalize("NFKC", text or ""))
 
 
+@lru_cache(maxsize=16384)
 def bare(key: str) -> str:
     """A key without its trailing unit or points note and colon ("自评总分(分):" → "自评总分")."""
     return _TRAILING_NOTE.sub("", key.rstrip(":")).rstrip(":")
