@@ -99,6 +99,10 @@ def _total_cost(actual: str) -> object:
     return make(rows)
 
 
+def _cost_row(name: str, target: str, actual: str) -> object:
+    return make([ind(name, target, actual, level2="成本指标"), *make().indicators])
+
+
 def _no_budget() -> object:
     return make(budget=Budget(executed=95.0))
 
@@ -114,7 +118,11 @@ FIRES: dict[str, list[Case]] = {
     "A104": [_score_off],
     "A105": [_points_off],
     "A106": [_funds_off],
-    "A107": [lambda: _total_cost("100万元")],
+    "A107": [
+        lambda: _total_cost("100万元"),
+        lambda: _total_cost("90"),  # a bare figure in the target's unit (≤100万元)
+        lambda: _cost_row("运行维护费", "150万", "150万"),  # the only cost row, 150万 against 95
+    ],
     "A108": [_no_budget, _zero_budget],
 }
 QUIET: dict[str, list[Case]] = {
@@ -124,7 +132,13 @@ QUIET: dict[str, list[Case]] = {
     "A104": [weighted],
     "A105": [weighted],
     "A106": [base, weighted],
-    "A107": [lambda: _total_cost("95万元"), lambda: _total_cost("950000元")],
+    "A107": [
+        lambda: _total_cost("95万元"),
+        lambda: _total_cost("950000元"),
+        lambda: _cost_row("运行维护费", "≤100万元", "950000元"),
+        lambda: _cost_row("人均培训成本", "≤500元", "480元"),  # per unit: not the whole cost
+        lambda: _cost_row("耗材成本", "≤20万元", "18万元"),  # a part of the budget, not the whole
+    ],
     "A108": [base],
 }
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from checks_support import SURVEY, Case, base, case_id, cases, make, run
+from checks_support import SURVEY, Case, base, case_id, cases, ind, make, run
 
 METHOD = "（5）公众评判法。是指通过专家评估、公众问卷及抽样调查等对财政支出效果进行评判。"
 
@@ -63,3 +63,11 @@ def test_one_finding_for_all_satisfaction_rows() -> None:
     (found,) = run("E101", f)
     assert "完成值96%（另有目标2 第1行）" in found.message
     assert found.place == (2, 1, 5)
+
+
+def test_points_at_the_row_named_for_satisfaction() -> None:
+    f = _no_survey()
+    misfiled = ind("安全事件发生数", "0起", "0起", "满意度指标", "服务对象满意度指标", goal=1, row=9)
+    f.goals[0].indicators.insert(0, misfiled)
+    (found,) = run("E101", f)
+    assert "读者满意度" in found.where

@@ -71,6 +71,8 @@ FIRES: dict[str, list[Case]] = {
         _training(GOALS, "规范应急救护师资管理，本年度完成应急救护师资培训10人以上。"),
         _training(GOALS, "推进学校红十字工作，建立博爱校医室1个、心理活动室2个。"),
         _training(GOALS, "开展“红筷行动”，为不少于7所试点中小学困难学生提供免费餐食。"),
+        # the same number in the results, about something else
+        _training(GOALS, "落实39户特色种养业奖补政策。", "（三）完成情况", "走访慰问困难群众39户。"),
     ],
     "N106": [
         _text("2024年部门整体预算金额100万元，部门决算支出90万元，预算执行率90%。"),
@@ -115,6 +117,8 @@ QUIET: dict[str, list[Case]] = {
         _training(GOALS, "持续推动“三献”宣传力度，组织开展“世界献血日”活动。"),  # no quantity
         _training(GOALS, "安排专项资金50万元用于培训。"),  # funding, not a result
         _training("（三）存在的问题", "建立博爱校医室1个。"),  # not the goal section
+        # the results restate the goal in its words: a reported result, only no indicator
+        _training(GOALS, "落实39户特色种养业奖补政策。", "（三）完成情况", "已落实39户特色种养业奖补政策。"),
     ],
     "N106": [
         base,

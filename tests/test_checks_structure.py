@@ -66,6 +66,8 @@ FIRES: dict[str, list[Case]] = {
     "T102": [
         _with(ind("其他", "是", "是", "效益指标", "其他指标")),
         _with(ind("增收", "≥5万元", "6万元", "产出指标", "经济效益指标")),
+        # a non-standard name the reader maps onto a standard one
+        _with(ind("完成年度资料上报", "12月底前", "12月", "产出指标", "时效指标", level2_raw="进度指标")),
     ],
     "T103": [_satisfaction_under("效益指标"), _satisfaction_under("效果指标")],
     "T104": [lambda: _without("满意度指标"), lambda: _without("效益指标")],
@@ -74,6 +76,8 @@ FIRES: dict[str, list[Case]] = {
     "T107": [lambda: _duplicate(goal2=False)],
     "T108": [_weights([5.0, 5.0, 40.0, 30.0, 10.0])],
     "T109": [
+        _with(ind("预算完成率", "≥90%", "96%", level2="数量指标")),
+        _with(ind("年度资金支付完成率", "100%", "100%", level2="时效指标")),
         _with(ind("预算执行率", "100%", "95%", level2="质量指标")),
         _with(ind("资金支出进度", "≥90%", "95%")),
     ],

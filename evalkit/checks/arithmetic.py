@@ -16,6 +16,7 @@ from evalkit.values import notation as nt
 
 WHERE_BUDGET = "预算执行情况"
 _BASIS_LABELS = {"planned": "年初预算数", "adjusted": "调整后（全年）预算数"}
+_UNIT_COST_WORDS = ("人均", "单位", "单项", "单个", "每", "平均", "标准", "户均", "亩均", "单价")
 _TOTAL_COST_WORDS = ("总成本", "成本总额", "总投入", "总投资", "资金总额", "总费用", "支出总额", "总支出")
 
 
@@ -250,25 +251,59 @@ def fund_rows(chk: Check, ctx: Context) -> Iterator[Finding]:
             )
 
 
+def _amount_wan(ind) -> float | None:
+    """A cost row's actual in 万元: money as written, or a bare figure read in the target's money
+    unit ("90" under "≤90万元") or as 万 ("150万" in a cost row is 150万元)."""
+    wan = nt.to_wan(ind.actual)
+    if wan is not None:
+        return wan
+    q = ind.actual.quantity
+    if q is None or q.unit:
+        return None
+    if q.magnitude != 1.0:
+        return q.number / 1e4
+    target = nt.to_wan(ind.target)
+    if target is not None and ind.target.number:
+        return q.as_written * target / ind.target.number
+    return None
+
+
 @check("A107", "arithmetic", "warning", "总成本指标与执行数不符")
 def total_cost(chk: Check, ctx: Context) -> Iterator[Finding]:
-    """A total-cost indicator (项目总成本, 资金总额…) whose actual differs from the executed amount
-    of the budget block: the same money is reported twice with two figures.
+    """A total-cost indicator (项目总成本, 资金总额…, or the table's only cost row with an amount)
+    whose actual differs from the executed amount of the budget block: the same money is reported
+    twice with two figures.
 
     Why: Two figures for the same money: either the cost indicator or the budget block is wrong, and the
     cost indicator's score may rest on the wrong one.
 
-    Example: 项目总成本 actual 500万元 while the budget block's 执行数 is 415.80万元.
+    Example: 项目总成本 actual 500万元 while the budget block's 执行数 is 415.80万元; or the only cost
+    row, 运行维护费 150万, against 执行数 125.25万元.
     """
     executed = ctx.filing.budget.executed
     if executed is None:
         return
     tol = ctx.profile.checks.amount_tolerance
+    costs = [
+        (ind, amount)
+        for ind in ctx.filing.indicators
+        if is_cost_indicator(ind, ctx.profile) and (amount := _amount_wan(ind)) is not None
+    ]
     for ind in ctx.filing.indicators:
         total_word = any(w in ind.name for w in _TOTAL_COST_WORDS)
-        if not (total_word or ("总" in ind.name and is_cost_indicator(ind, ctx.profile))):
+        whole = total_word or ("总" in ind.name and is_cost_indicator(ind, ctx.profile))
+        actual = _amount_wan(ind)
+        # The only cost row with an amount, of the budget's order and not per unit, stands for the
+        # project's whole cost (市民中心运行维护费 150万 against 执行数 125.25万元).
+        alone = (
+            len(costs) == 1
+            and costs[0][0] is ind
+            and not any(w in ind.name for w in _UNIT_COST_WORDS)
+            and actual is not None
+            and actual >= 0.5 * max(executed, ctx.filing.budget.planned or 0.0)
+        )
+        if not (whole or alone):
             continue
-        actual = nt.to_wan(ind.actual)
         if actual is not None and abs(actual - executed) > tol:
             yield chk.finding(
                 f"实际完成值{ind.actual_text}，与预算执行数{fmt(executed)}万元不符",

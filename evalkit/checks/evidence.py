@@ -53,6 +53,8 @@ def satisfaction_without_survey(chk: Check, ctx: Context) -> Iterator[Finding]:
     ]
     if not rows or survey_mentions(ctx):
         return
+    # Point at a row named for satisfaction where there is one (a misfiled row may sit first).
+    rows.sort(key=lambda ind: "满意" not in ind.name)
     first = rows[0]
     values = "、".join(dict.fromkeys(ind.actual_text for ind in rows))
     others = "、".join(f"目标{i.goal} 第{i.row}行" for i in rows[1:])

@@ -78,6 +78,17 @@ def malformed(chk: Check, ctx: Context) -> Iterator[Finding]:
     """
     yield from _problem_findings(chk, ctx, "malformed")
     yield from _problem_findings(chk, ctx, "no_unit")
+    # An actual is what was achieved: "≥266米" restates the target instead of a measured value.
+    for s in ctx.card.indicators:
+        actual = s.actual
+        if actual is not None and actual.kind == nt.NUMBER and actual.comparator is not None:
+            ind = s.indicator
+            yield chk.finding(
+                f"实际完成值“{actual.text}”带比较符，应填写实际达到的数值，而不是目标范围",
+                where_row(ind),
+                ind.loc,
+                place_row(ind),
+            )
 
 
 @check("V105", "value", "warning", "百分比超过100%")

@@ -135,6 +135,25 @@ class Reading:
     # Sources whose figures were not all read (MAX_FIGURES_PER_PARAGRAPH / _PER_NARRATIVE):
     # (source, how many of its figures were read).
     capped: list[tuple[Source, int]] = field(default_factory=list)
+    # Every figure the results text states (tied to a row or not), with the words of its clause
+    # without the figure: a goal whose figure is restated there has a reported result.
+    results: list[tuple[Figure, str]] = field(default_factory=list)
+
+    def reports(self, figure: Figure, words: str) -> bool:
+        """True when the results restate ``figure`` in words like ``words`` (half their pairs)."""
+        pairs = _bigrams(_plain(words))
+        if not pairs:
+            return False
+        for result, result_words in self.results:
+            if not nt.same_unit(result.value, figure.value):
+                continue
+            pair = nt.on_one_scale(result.value, figure.value)
+            if pair is None or abs(pair[0] - pair[1]) > 1e-9 * max(1.0, abs(pair[1])):
+                continue
+            if len(pairs & _bigrams(_plain(result_words))) >= 0.5 * len(pairs):
+                return True
+        return False
+
     _index: dict[str, list[Statement]] = field(default_factory=dict, repr=False, compare=False)
     _indexed: int = field(default=0, repr=False, compare=False)
 
@@ -715,6 +734,8 @@ def _read_results(reading: Reading, source: Source, matcher: _Matcher, cap: _Cap
                 assert roles is not None
                 role = roles.role(a, b, c_end, ROLE_ACTUAL)
                 figure = Figure(source, s_start + a, s_start + b, value, role, prefix.strip())
+                clause = sentence[c_start:c_end]
+                reading.results.append((figure, clause[:f_start] + " " + clause[f_end:]))
                 statement = _attribute(figure, prefix, matcher, lead, previous)
                 if statement is not None:
                     reading.statements.append(statement)

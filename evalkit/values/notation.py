@@ -126,6 +126,8 @@ _CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 # Longer texts are sentences, never notation: they skip the date and number parsers.
 _MAX_NOTATION_LEN = 60
+# Shorter texts holding a digit that read as no notation are unreadable, not words.
+_MAX_GARBLED_LEN = 6
 # Longer texts are parsed without the cache, so it never pins large strings in memory.
 _MAX_CACHED_LEN = 256
 
@@ -533,6 +535,10 @@ def _parse(text: str) -> Value:
         if number is not None:
             return _number_value(text, number)
     tier = _tier_of(s)
+    if tier is None and len(s) <= _MAX_GARBLED_LEN and qty.NUMBER_RE.search(s):
+        # A short cell with a number that reads as no notation ("到0次", "5人/年次") is a number
+        # written wrongly, not words: reading it as a qualitative tier would score it in full.
+        return _unreadable(text, "含有数字，但不是可识别的数值写法")
     if tier is not None or _is_wordy(s):
         return Value(text=text, kind=QUALITATIVE, tier=tier)
     return _unreadable(text)
