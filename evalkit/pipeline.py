@@ -14,10 +14,18 @@ from typing import Any
 
 from evalkit.checks import Context, run_checks
 from evalkit.checks.caliber import proposal_findings
-from evalkit.model import Filing, Finding
+from evalkit.model import PART_INDICATOR, Filing, Finding
 from evalkit.scoring import caliber
 from evalkit.scoring.caliber import Proposal
-from evalkit.scoring.decisions import Decision, Decisions, load_decisions
+from evalkit.scoring.decisions import (
+    Decision,
+    Decisions,
+    Disposition,
+    disposition,
+    load_decisions,
+    review_status,
+    row_label,
+)
 from evalkit.scoring.profiles import Profile, load_profile
 from evalkit.scoring.rules import ScoreCard, score_filing
 
@@ -46,6 +54,25 @@ class Review:
     def grade(self) -> str:
         """The grade of the recomputed total."""
         return self.card.grade
+
+    def disposition(self, finding: Finding) -> Disposition:
+        """What the reviewer decided about a finding (采纳 / 不采纳 / 待定, or 已扣分 for an
+        over-target row carrying a deduction)."""
+        key = row_key(finding)
+        row = self.card_row(key)
+        return disposition(finding.key, finding.code, self.decisions, key, row.deduction if row else 0.0)
+
+    def card_row(self, key: str | None) -> Any:
+        """The indicator score of an indicator key (``g1r3``), or None."""
+        for s in self.card.indicators:
+            if s.indicator.key == key:
+                return s
+        return None
+
+    @property
+    def status(self) -> str:
+        """待复核 / 复核中 / 已复核, from the decisions and the findings' dispositions."""
+        return review_status(self.decisions, (self.disposition(f) for f in self.findings))
 
     def count(self, severity: str) -> int:
         """How many findings have this severity."""
@@ -93,6 +120,8 @@ class Review:
                     "reviewed_target": s.target.text if s.target is not None else s.indicator.target_text,
                     "reviewed_actual": s.actual.text if s.actual is not None else s.indicator.actual_text,
                     "comment": (self.decisions.get(s.indicator.key) or _NO_DECISION).comment,
+                    "label": row_label(s.indicator.goal, s.indicator.row, s.indicator.name),
+                    "final": _r(s.score - s.deduction, 2),
                 }
                 for s in self.card.indicators
             ],
@@ -104,10 +133,27 @@ class Review:
             "profile": self.profile.name,
             # code, family, severity, message, where are the stable keys; key, loc, input and
             # params were added (see Finding.to_json).
-            "findings": [f.to_json() for f in self.findings],
+            # disposition and disposition_reason: the reviewer's 采纳 / 不采纳 (added keys).
+            "findings": [
+                {
+                    **f.to_json(),
+                    "disposition": (d := self.disposition(f)).status,
+                    "disposition_reason": d.reason,
+                }
+                for f in self.findings
+            ],
+            "review_status": self.status,
             "source": self.filing.source,
             "json_version": JSON_VERSION,
         }
+
+
+def row_key(finding: Finding) -> str | None:
+    """The indicator key a finding points at (``g1r3``), or None for other places."""
+    at = finding.at
+    if at is not None and at.part == PART_INDICATOR and at.goal and at.row:
+        return f"g{at.goal}r{at.row}"
+    return None
 
 
 def _r(value: float | None, digits: int) -> float | None:
@@ -119,16 +165,18 @@ def review(
     profile: Profile | str | os.PathLike[str] | None = None,
     decisions: Decisions | str | os.PathLike[str] | None = None,
 ) -> Review:
-    """Review a filing (or the file at a path) under a profile, applying the reviewer's decisions."""
+    """Review a filing (or the file at a path) under a profile, applying the reviewer's decisions.
+
+    Without a profile, the one saved with the decisions is used (else the default)."""
     path = None
     if not isinstance(filing, Filing):
         from evalkit.readers import read_filing
 
         path = Path(filing)
         filing = read_filing(filing)
-    prof = load_profile(profile)
     if decisions is None or isinstance(decisions, (str, Path, os.PathLike)):
         decisions = load_decisions(decisions)
+    prof = load_profile(profile or decisions.profile or None)
     card = score_filing(filing, prof, decisions)
     ctx = Context(filing, prof, card)
     if path is not None:

@@ -74,7 +74,7 @@ def test_clearing_a_decision_removes_only_that_indicator(tmp_path: Path) -> None
     mine = Decisions(items={"g1r2": base.items["g1r2"]})  # g1r1 cleared in the widgets
     merged = save_decisions(path, mine, who="甲", base=base)
     assert set(merged.items) == {"g1r2"}
-    assert "g1r1 撤销复核决定" in merged.history[-1]["what"]
+    assert "目标1 第1行 撤销复核决定" in merged.history[-1]["what"]  # the place in the findings' words
 
 
 def _writer(path: str, key: str, barrier: multiprocessing.synchronize.Barrier) -> None:

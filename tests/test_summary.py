@@ -84,16 +84,18 @@ def test_regrouping(results: Path, by: str, expected: dict[str, int]) -> None:
 
 
 def test_explorer_filters_and_regroups(results: Path) -> None:
-    box = explorer(results)
+    box = explorer(results, link_prefix="../outputs/2024")
     c = box.controls
-    assert "甲" in c["out"].value and "乙" in c["out"].value
+    # Links are relative to the notebook's folder, so JupyterLab opens outputs/2024/<unit>.html.
+    assert 'href="../outputs/2024/' in box.html["value"]
+    assert "甲" in box.html["value"] and "乙" in box.html["value"]
     c["grade"].value = "中"
-    assert 'data-unit="乙"' in c["out"].value and 'data-unit="甲"' not in c["out"].value
+    assert 'data-unit="乙"' in box.html["value"] and 'data-unit="甲"' not in box.html["value"]
     c["grade"].value = ""
     c["by"].value = "family"
-    assert "取值填写" in c["out"].value
+    assert "取值填写" in box.html["value"]
     c["department"].value = "教育局"
-    assert 'data-unit="丙"' in c["out"].value and 'data-unit="甲"' not in c["out"].value
+    assert 'data-unit="丙"' in box.html["value"] and 'data-unit="甲"' not in box.html["value"]
 
 
 def test_static_sections_and_excel(results: Path) -> None:

@@ -9,12 +9,14 @@ import pytest
 import yaml
 
 from evalkit.pipeline import review
+from evalkit.report.sections import decisions_html, findings_html
 from evalkit.scoring.decisions import Decision, Decisions, load_decisions
 from evalkit.workbench.editor import Workbench
 
 ROOT = Path(__file__).resolve().parent.parent
 CULTURE = "示例_某区文化和旅游局_公共文化服务提升项目"
 HEALTH = "示例_某区卫生健康局_部门整体支出"
+FARM = "示例_某区农业农村局_高标准农田建设项目"
 
 
 @pytest.fixture
@@ -31,52 +33,159 @@ def unit(params: Path, name: str) -> Path:
 def test_opens_unit_with_saved_decisions(params: Path) -> None:
     wb = Workbench(unit=unit(params, CULTURE), charts=False)
     assert wb.review is not None and wb.review.total == 95.40
-    assert wb.editors["g1r5"].tier.value == "partial" and wb.editors["g1r5"].score.value == 7.5
-    assert wb.editors["g1r1"].deduction.value == 2.0
+    assert wb.editors["g1r5"].tier.value == "partial" and wb.editors["g1r5"].score.value == "7.50"
+    assert wb.editors["g1r1"].deduction.value == "2.00"  # number fields show 2 decimals
     assert 'data-total="95.40"' in wb.card.value
     assert CULTURE in {label for label, _ in wb.unit.options}
     assert "mof-2020" in wb.profile.options
+    assert not wb.is_dirty() and wb.save_button.description == "保存复核意见"
 
 
-def test_tier_and_score_update_live(params: Path) -> None:
-    wb = Workbench(unit=unit(params, HEALTH), charts=True)
-    before = wb.review.total
-    editor = wb.editors["g1r5"]  # 居民健康素养水平, qualitative (weight 10)
-    assert editor.score.disabled
-    editor.tier.value = "not_achieved"
-    assert (editor.score.min, editor.score.max, editor.score.value) == (0.0, 6.0, 6.0)
-    editor.score.value = 4.5
-    editor.score.value = 9.0  # outside the tier's range: the widget keeps it inside
-    assert editor.score.value == 6.0
-    editor.score.value = 4.5
-    expected = review(
-        unit(params, HEALTH), decisions=Decisions(items={"g1r5": Decision(tier="not_achieved", score=4.5)})
-    )
-    assert wb.review.total == expected.total == round(before - 8.0 + 4.5, 2)
-    assert f'data-total="{expected.total:.2f}"' in wb.card.value
-    assert bytes(wb.indicator_chart.value).startswith(b"\x89PNG")
+def test_tier_keeps_a_score_in_range_and_moves_one_outside_to_the_nearest_bound(params: Path) -> None:
+    wb = Workbench(unit=unit(params, FARM), charts=False)
+    row = wb.editors["g1r8"]  # 工程管护机制是否建立: yes/no, rule score 10 of 10
+    assert row.tier.value == "rule" and row.score.value == "10.00" and row.score.disabled
+    row.tier.value = "partial"  # 10 is above 部分达成's 6–8: the nearest bound, shown, not yet saved
+    assert row.score.value == "8.00" and "调整为8.00" in row.message.value
+    row.tier.value = "achieved"  # 8 lies in 达成's 8–10: kept
+    assert row.score.value == "8.00"
+    row.tier.value = "not_achieved"
+    assert row.score.value == "6.00"
+    row.score.value = "0"  # 0 is a score
+    assert wb.review.total == round(97.60 - 10, 2)
+    row.score.value = "7"  # outside 未达成's 0–6: a message, the value stays as typed
+    assert row.score.value == "7" and "超出“未达成”等次范围0.00–6.00" in row.message.value
+    assert wb.save() is None and "1-8 工程管护机制是否建立" in wb.status.value
+    assert not unit(params, FARM).with_suffix(".review.yaml").exists()
 
 
-def test_deduction_needs_reason_then_saves(params: Path) -> None:
+def test_a_zero_score_round_trips_and_scores(params: Path) -> None:
+    """A 未达成 row scored 0 comes back as 0 (it came back as the tier's top before)."""
+    path = unit(params, FARM)
+    wb = Workbench(unit=path, charts=False, who="王五")
+    row = wb.editors["g1r8"]
+    row.tier.value = "not_achieved"
+    row.score.value = "0"
+    assert wb.save() is not None
+    data = yaml.safe_load(path.with_suffix(".review.yaml").read_text(encoding="utf-8"))
+    assert data["items"]["g1r8"] == {"tier": "not_achieved", "score": 0.0}
+    again = Workbench(unit=path, charts=False)
+    assert again.editors["g1r8"].score.value == "0.00" and again.editors["g1r8"].tier.value == "not_achieved"
+    assert again.review.total == review(path, decisions=path.with_suffix(".review.yaml")).total == 87.60
+    assert again.review.grade == "良"
+
+
+def test_deduction_needs_reason_then_saves_with_row_labels(params: Path) -> None:
     wb = Workbench(unit=unit(params, HEALTH), charts=False, who="李四")
     editor = wb.editors["g1r1"]
-    editor.deduction.value = 1.5
+    editor.deduction.value = "1.5"
     assert wb.review.card.deductions == 1.5
+    assert "有扣分但未写扣分理由" in editor.message.value
     assert wb.save() is None and "扣分理由" in wb.status.value
+    assert f"{editor.name}" in wb.status.value and "g1r1" not in wb.status.value
     path = unit(params, HEALTH).with_suffix(".review.yaml")
     assert not path.exists()
     editor.reason.value = "目标值偏低"
     editor.comment.value = "建议提高目标"
     wb.opinion.value = "总体情况良好"
+    assert wb.is_dirty() and "未保存" in wb.save_button.description
     wb.save_button.click()
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert data["items"] == {"g1r1": {"deduction": 1.5, "reason": "目标值偏低", "comment": "建议提高目标"}}
     assert data["opinion"] == "总体情况良好" and data["reviewer"] == "李四"
+    assert data["first_reviewer"] == "李四" and data["profile"] == "mof-2020"
     (entry,) = data["history"]
-    assert entry["who"] == "李四" and entry["items"] == ["g1r1"] and "扣分1.5" in entry["what"]
-    assert "已保存" in wb.status.value
+    assert entry["who"] == "李四" and entry["items"] == ["g1r1"]
+    assert entry["what"].startswith(editor.name + " 扣分1.50（目标值偏低）")
+    assert "已保存" in wb.status.value and not wb.is_dirty()
     # The saved file gives the same score as the widgets showed.
     assert review(unit(params, HEALTH), decisions=path).total == wb.review.total
+
+
+def test_finding_dispositions_and_the_handled_over_target(params: Path) -> None:
+    path = unit(params, FARM)
+    wb = Workbench(unit=path, charts=False, who="王五")
+    over = next(fe for fe in wb.finding_editors if fe.code == "O101")
+    assert "请核实并按偏离度酌情扣分" in over.text.value
+    wb.editors["g1r6"].deduction.value = "2"
+    wb.editors["g1r6"].reason.value = "目标值明显偏低，按偏离度调减"
+    over = next(fe for fe in wb.finding_editors if fe.code == "O101")
+    assert "复核已扣分2.00" in over.text.value and "已扣分" in over.text.value
+    late = next(fe for fe in wb.finding_editors if fe.code == "D102")
+    late.choice.value = "set_aside"
+    assert "不采纳须写理由" in late.message.value and wb.save() is None
+    late.reason.value = "已核实验收单，11月28日完工"
+    assert "<s>" in late.text.value
+    assert wb.save() is not None
+    saved = load_decisions(path.with_suffix(".review.yaml"))
+    (fd,) = saved.findings
+    assert (fd.key, fd.code, fd.disposition, fd.reason) == (
+        "D102@g1r4",
+        "D102",
+        "set_aside",
+        "已核实验收单，11月28日完工",
+    )
+    rv = review(path, decisions=path.with_suffix(".review.yaml"))
+    states = {f.code: rv.disposition(f).status for f in rv.findings}
+    assert states["D102"] == "set_aside" and states["O101"] == "handled" and states["S101"] == "pending"
+    assert rv.status == "复核中"
+    html = findings_html(rv)
+    assert "已核实验收单，11月28日完工" in html and "<s>" in html
+    doc = rv.to_json()
+    assert {f["code"]: f["disposition"] for f in doc["findings"]}["D102"] == "set_aside"
+    assert doc["review_status"] == "复核中"
+
+
+def test_history_and_report_name_rows_by_label(params: Path) -> None:
+    path = unit(params, CULTURE)
+    wb = Workbench(unit=path, charts=False, who="乙")
+    wb.editors["g1r6"].comment.value = "补充"
+    assert wb.save() is not None
+    html = decisions_html(wb.review)
+    assert "g1r" not in html  # the sample's old history entry is relabelled too
+    assert "1-6 " in html and "2025-04-10 15:30" in html
+
+
+def test_unsaved_edits_survive_switching_units(params: Path) -> None:
+    wb = Workbench(unit=unit(params, CULTURE), charts=False)
+    wb.editors["g1r6"].comment.value = "还没保存"
+    wb.unit.value = str(unit(params, HEALTH))
+    assert "未保存的修改" in wb.status.value and str(unit(params, CULTURE)) in wb.drafts
+    assert wb.editors["g1r5"].tier.value == "rule"
+    wb.unit.value = str(unit(params, CULTURE))
+    assert wb.editors["g1r6"].comment.value == "还没保存" and wb.is_dirty()
+    assert "未保存" in wb.save_button.description
+
+
+def test_profile_and_reviewer_are_saved_and_remembered(params: Path) -> None:
+    path = unit(params, HEALTH)
+    first = Workbench(unit=path, charts=False, who="甲")
+    first.profile.value = "province-80-70-60"
+    assert first.review.profile.name == "province-80-70-60" and first.is_dirty()
+    assert first.save() is not None
+    again = Workbench(unit=path, charts=False)
+    assert again.profile.value == "province-80-70-60" and again.who.value == "甲"
+    assert again.review.profile.name == "province-80-70-60"
+    # The batch (and `evalkit review` without --profile) score with the saved profile.
+    assert review(path, decisions=path.with_suffix(".review.yaml")).profile.name == "province-80-70-60"
+    second = Workbench(unit=path, charts=False, who="乙")
+    second.opinion.value = "乙的意见"
+    assert second.save() is not None
+    saved = load_decisions(path.with_suffix(".review.yaml"))
+    assert (saved.reviewer, saved.first_reviewer) == ("乙", "甲")
+    assert [h["who"] for h in saved.history] == ["甲", "乙"]
+
+
+def test_findings_filter_by_severity_and_code(params: Path) -> None:
+    wb = Workbench(unit=unit(params, FARM), charts=False)
+    total = len(wb.finding_editors)
+    wb.severity_filter.value = "error"
+    shown = [fe for fe in wb.finding_editors if fe.row.layout.display != "none"]
+    assert shown and all(fe.finding.severity == "error" for fe in shown) and len(shown) < total
+    wb.severity_filter.value = ""
+    wb.code_filter.value = "O101"
+    shown = [fe for fe in wb.finding_editors if fe.row.layout.display != "none"]
+    assert [fe.code for fe in shown] == ["O101"] and f"1 / {total}" in wb.finding_count.value
 
 
 def test_two_open_copies_save_without_losing_anything(params: Path) -> None:
@@ -84,8 +193,8 @@ def test_two_open_copies_save_without_losing_anything(params: Path) -> None:
     first = Workbench(unit=path, charts=False, who="甲")
     second = Workbench(unit=path, charts=False, who="乙")
     first.editors["g1r6"].tier.value = "partial"
-    first.editors["g1r6"].score.value = 7.0
-    second.editors["g1r8"].deduction.value = 1.0
+    first.editors["g1r6"].score.value = "7"
+    second.editors["g1r8"].deduction.value = "1"
     second.editors["g1r8"].reason.value = "满意度100%无调查佐证"
     second.editors["g1r5"].comment.value = "乙补充备注"
     assert first.save() is not None
@@ -102,11 +211,14 @@ def test_two_open_copies_save_without_losing_anything(params: Path) -> None:
 
 
 def test_switching_unit_and_profile(params: Path) -> None:
-    wb = Workbench(unit=unit(params, CULTURE), charts=False)
+    wb = Workbench(unit=unit(params, CULTURE), charts=True)
     wb.unit.value = str(unit(params, HEALTH))
     assert wb.path == unit(params, HEALTH) and "g1r5" in wb.editors
-    assert wb.editors["g1r5"].tier.value is None
+    assert wb.editors["g1r5"].tier.value == "rule" and wb.editors["g1r5"].tier.label == "按规则计分"
     mof = wb.review.grade
     wb.profile.value = "province-80-70-60"
     assert wb.review.profile.name == "province-80-70-60"
     assert mof == "优" and wb.review.grade == "优"
+    assert bytes(wb.indicator_chart.value).startswith(b"\x89PNG")
+    expected = review(unit(params, HEALTH), decisions=Decisions())
+    assert expected.total == review(unit(params, HEALTH)).total

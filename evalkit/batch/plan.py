@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit import __version__
+from evalkit.errors import EvalkitError
 
 __all__ = [
     "FAILED_DIR",
@@ -168,7 +169,10 @@ def plan_units(
     cwd: Path,
     only: Iterable[str] = (),
 ) -> list[UnitTask]:
-    """The tasks of a year: one per ``parameters/<year>/<unit-id>.yaml`` (filtered by ``only``)."""
+    """The tasks of a year: one per ``parameters/<year>/<unit-id>.yaml`` (filtered by ``only``).
+
+    Without ``profile``, a unit is scored with the profile saved in its ``.review.yaml`` (the one
+    its reviewer chose in the workbench), else the default."""
     wanted = {u.removesuffix(".yaml") for u in only}
     files = unit_files(parameters / year)
     if wanted:
@@ -176,9 +180,11 @@ def plan_units(
         if unknown:
             raise FileNotFoundError(f"{parameters / year} 中没有这些单位：{'、'.join(sorted(unknown))}")
         files = [f for f in files if f.stem in wanted]
+    given = profile
     profile = resolve_profile(profile, parameters)
     code_fp = code_fingerprint()
     profile_fp = profile_fingerprint(profile)
+    fingerprints = {profile: profile_fp}
     notebook_fp = notebook_fingerprint(notebook)
     # One Path object each, shared by every task: a province's tasks stay small in memory.
     nb_path, out_path, staging_path, cwd_path = (p.resolve() for p in (notebook, out_dir, staging, cwd))
@@ -186,16 +192,29 @@ def plan_units(
     for f in files:
         decisions = f.with_suffix(".review.yaml")
         decisions_or_none = decisions.resolve() if decisions.is_file() else None
+        unit_profile, unit_fp = profile, profile_fp
+        if given is None and decisions_or_none is not None:
+            from evalkit.scoring.decisions import saved_profile
+
+            saved = saved_profile(decisions_or_none)
+            if saved:
+                unit_profile = resolve_profile(saved, parameters)
+                if unit_profile not in fingerprints:
+                    try:
+                        fingerprints[unit_profile] = profile_fingerprint(unit_profile)
+                    except EvalkitError:  # an unknown saved profile: the unit's run reports it
+                        fingerprints[unit_profile] = f"missing:{unit_profile}"
+                unit_fp = fingerprints[unit_profile]
         tasks.append(
             UnitTask(
                 unit_id=f.stem,
                 filing=f.resolve(),
                 decisions=decisions_or_none,
-                profile=profile,
+                profile=unit_profile,
                 notebook=nb_path,
                 out_dir=out_path,
                 staging=staging_path,
-                inputs_hash=inputs_hash(f, decisions_or_none, profile_fp, notebook_fp, code_fp),
+                inputs_hash=inputs_hash(f, decisions_or_none, unit_fp, notebook_fp, code_fp),
                 cwd=cwd_path,
                 kernel_name=kernel_name,
                 year=year,

@@ -35,9 +35,14 @@ def far_over_target(chk: Check, ctx: Context) -> Iterator[Finding]:
             what = f"实际值{ind.actual_text}远低于目标上限{ind.target_text}"
         else:
             what = f"完成值{ind.actual_text}远高于目标值{ind.target_text}"
+        # Once the row carries a deduction the finding is handled: say so instead of asking again.
+        todo = (
+            f"复核已扣分{s.deduction:.2f}（{s.deduction_reason}）"
+            if s.deduction
+            else "请核实并按偏离度酌情扣分"
+        )
         yield chk.finding(
-            f"{what}，偏离度{s.deviation:.0%}，超过评分方案阈值{threshold:.0%}，指标值设置偏低；"
-            "请核实并按偏离度酌情扣分",
+            f"{what}，偏离度{s.deviation:.0%}，超过评分方案阈值{threshold:.0%}，指标值设置偏低；{todo}",
             where_row(ind),
             ind.loc,
             place_row(ind),

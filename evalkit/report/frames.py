@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from evalkit.checks import FAMILY_LABELS, SEVERITY_LABELS
+from evalkit.scoring.decisions import DISPOSITION_LABELS, HANDLED, PENDING, SET_ASIDE, UPHELD, row_label
 from evalkit.scoring.rules import RULE_LABELS
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ INDICATOR_COLUMNS = [
     "key",
     "goal",
     "row",
+    "label",
     "level1",
     "level2",
     "name",
@@ -43,7 +45,18 @@ INDICATOR_COLUMNS = [
     "comment",
     "reason",
 ]
-FINDING_COLUMNS = ["code", "family", "family_label", "severity", "severity_label", "where", "message"]
+FINDING_COLUMNS = [
+    "code",
+    "family",
+    "family_label",
+    "severity",
+    "severity_label",
+    "where",
+    "message",
+    "disposition",
+    "disposition_label",
+    "disposition_reason",
+]
 UNIT_COLUMNS = [
     "unit_id",
     "unit",
@@ -62,6 +75,10 @@ UNIT_COLUMNS = [
     "errors",
     "warnings",
     "infos",
+    "review_status",
+    "findings_upheld",
+    "findings_set_aside",
+    "findings_pending",
     "reviewed_items",
     "report",
     "profile",
@@ -87,6 +104,14 @@ LABELS = {
     "warnings": "警告",
     "infos": "提示",
     "reviewed_items": "复核决定数",
+    "review_status": "复核状态",
+    "findings_upheld": "发现采纳",
+    "findings_set_aside": "发现不采纳",
+    "findings_pending": "发现待定",
+    "disposition": "处置代码",
+    "disposition_label": "处置",
+    "disposition_reason": "处置理由",
+    "label": "指标",
     "report": "报告",
     "profile": "评分方案",
     "key": "编号",
@@ -102,9 +127,9 @@ LABELS = {
     "rule": "计分规则代码",
     "rule_label": "计分规则",
     "rule_score": "规则得分",
-    "score": "复核得分",
+    "score": "复核得分（扣分前）",
     "deduction": "复核扣分",
-    "final": "扣分后得分",
+    "final": "复核得分（扣分后）",
     "deviation": "偏离度",
     "over_target": "完成值远高于目标",
     "reviewer": "含复核决定",
@@ -131,6 +156,7 @@ def indicators(rv: Review) -> pd.DataFrame:
         rows.append(
             {
                 "key": ind.key,
+                "label": row_label(ind.goal, ind.row, ind.name),
                 "goal": ind.goal,
                 "row": ind.row,
                 "level1": ind.level1,
@@ -160,13 +186,22 @@ def indicators(rv: Review) -> pd.DataFrame:
 
 def findings(rv: Review) -> pd.DataFrame:
     """One row per finding of a review, errors first."""
-    return pd.DataFrame(
-        [_finding_row(f.code, f.family, f.severity, f.where, f.message) for f in rv.findings],
-        columns=FINDING_COLUMNS,
-    )
+    rows = []
+    for f in rv.findings:
+        d = rv.disposition(f)
+        rows.append(_finding_row(f.code, f.family, f.severity, f.where, f.message, d.status, d.reason))
+    return pd.DataFrame(rows, columns=FINDING_COLUMNS)
 
 
-def _finding_row(code: str, family: str, severity: str, where: str, message: str) -> dict[str, Any]:
+def _finding_row(
+    code: str,
+    family: str,
+    severity: str,
+    where: str,
+    message: str,
+    disposition: str = PENDING,
+    reason: str = "",
+) -> dict[str, Any]:
     return {
         "code": code,
         "family": family,
@@ -175,6 +210,9 @@ def _finding_row(code: str, family: str, severity: str, where: str, message: str
         "severity_label": SEVERITY_LABELS.get(severity, severity),
         "where": where,
         "message": message,
+        "disposition": disposition,
+        "disposition_label": DISPOSITION_LABELS.get(disposition, disposition),
+        "disposition_reason": reason,
     }
 
 
@@ -185,8 +223,14 @@ def unit_row(result: dict[str, Any]) -> dict[str, Any]:
     findings_ = result.get("findings") or []
     declared = (result.get("declared") or {}).get("total")
     total = result.get("total")
+    # A finding the reviewer set aside (不采纳) no longer counts against the unit.
+    standing = [f for f in findings_ if f.get("disposition") != SET_ASIDE]
     count = {
-        sev: sum(1 for f in findings_ if f.get("severity") == sev) for sev in ("error", "warning", "info")
+        sev: sum(1 for f in standing if f.get("severity") == sev) for sev in ("error", "warning", "info")
+    }
+    by_disposition = {
+        key: sum(1 for f in findings_ if f.get("disposition", PENDING) in keys)
+        for key, keys in (("upheld", (UPHELD, HANDLED)), ("set_aside", (SET_ASIDE,)), ("pending", (PENDING,)))
     }
     ok = run.get("status", "ok") == "ok"
     return {
@@ -209,6 +253,10 @@ def unit_row(result: dict[str, Any]) -> dict[str, Any]:
         "errors": count["error"] if ok else None,
         "warnings": count["warning"] if ok else None,
         "infos": count["info"] if ok else None,
+        "review_status": result.get("review_status", "") if ok else "",
+        "findings_upheld": by_disposition["upheld"] if ok else None,
+        "findings_set_aside": by_disposition["set_aside"] if ok else None,
+        "findings_pending": by_disposition["pending"] if ok else None,
         "reviewed_items": sum(1 for i in result.get("indicators") or [] if i.get("reviewer")) if ok else None,
         "report": run.get("report", ""),
         "profile": result.get("profile", ""),
@@ -231,20 +279,40 @@ def unit_findings(results: Iterable[dict[str, Any]]) -> pd.DataFrame:
                     "unit_id": run.get("unit_id", ""),
                     "unit": r.get("unit", ""),
                     "department": run.get("department", ""),
-                    **_finding_row(f["code"], f["family"], f["severity"], f.get("where", ""), f["message"]),
+                    **_finding_row(
+                        f["code"],
+                        f["family"],
+                        f["severity"],
+                        f.get("where", ""),
+                        f["message"],
+                        f.get("disposition", PENDING),
+                        f.get("disposition_reason", ""),
+                    ),
                 }
             )
     return pd.DataFrame(rows, columns=UNIT_FINDING_COLUMNS)
 
 
 def unit_indicators(results: Iterable[dict[str, Any]]) -> pd.DataFrame:
-    """One row per indicator of every unit result (the review JSON's indicator keys)."""
+    """One row per indicator of every unit result (the review JSON's indicator keys), rows named by
+    their label (``1-6 新增粮食产能``) rather than the internal key, the final score (after the
+    deduction) beside the deduction."""
     rows = []
     for r in results:
         run = r.get("run", {})
         for i in r.get("indicators") or []:
-            rows.append({"unit_id": run.get("unit_id", ""), "unit": r.get("unit", ""), **i})
-    return pd.DataFrame(rows)
+            row = {"unit_id": run.get("unit_id", ""), "unit": r.get("unit", ""), **i}
+            key = row.pop("key", "")
+            if "label" not in row:
+                row["label"] = key
+            if "final" not in row and row.get("score") is not None:
+                row["final"] = round(row["score"] - (row.get("deduction") or 0.0), 2)
+            rows.append(row)
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    first = ["unit_id", "unit", "label", "score", "deduction", "final"]
+    return frame[[c for c in first if c in frame] + [c for c in frame.columns if c not in first]]
 
 
 def labelled(df: pd.DataFrame) -> pd.DataFrame:

@@ -20,6 +20,7 @@ from markupsafe import Markup
 from evalkit.fileio import atomic_write_bytes
 from evalkit.report import frames as tables
 from evalkit.report.sections import render_section
+from evalkit.scoring.decisions import STATUS_DOING, STATUS_DONE, STATUS_TODO
 
 GROUPINGS = {
     "grade": "复核等级",
@@ -30,6 +31,7 @@ GROUPINGS = {
 }
 DIFF_BINS = ("自评低于复核", "一致（±0.01分内）", "偏高不足5分", "偏高5至10分", "偏高10分以上", "无自评分")
 GRADE_ORDER = ("优", "良", "中", "差")
+REVIEW_STATES = (STATUS_TODO, STATUS_DOING, STATUS_DONE)
 HEADINGS = {
     "title": "预算绩效自评复核汇总",
     "units": "单位一览",
@@ -78,6 +80,8 @@ def group_units(units: pd.DataFrame, findings: pd.DataFrame, by: str) -> pd.Data
     ``mean_total``, ``names`` (the units, joined).
     """
     ok = units[units["status"] == "ok"].copy()
+    if "disposition" in findings:
+        findings = findings[findings["disposition"] != "set_aside"]  # set aside: not a finding any more
     if by in ("family", "code"):
         col = "family_label" if by == "family" else "code"
         if findings.empty:
@@ -146,17 +150,20 @@ def _diff(value: Any) -> str:
     return "" if value is None or pd.isna(value) else f"{value:+.2f}"
 
 
-def units_html(units: pd.DataFrame) -> Markup:
-    """The unit table: links to each report, declared vs reviewed, execution rate, findings."""
+def units_html(units: pd.DataFrame, link_prefix: str = "") -> Markup:
+    """The unit table: links to each report, declared vs reviewed, execution rate, findings (set-aside
+    ones not counted), the review status and the findings by disposition. ``link_prefix`` is the
+    results folder as seen from where the table is shown (empty beside the reports, in ``index.html``)."""
     rows = []
     for u in units.itertuples(index=False):
+        report = _link(link_prefix, u.report)
         if u.status != "ok":
             rows.append(
                 {
                     "failed": True,
                     "unit_id": _text(u.unit_id),
                     "unit": _text(u.unit),
-                    "href": _href(u.report) if u.report else "",
+                    "href": _href(report) if u.report else "",
                     "department": _text(u.department),
                     "error": _text(u.error),
                 }
@@ -172,7 +179,7 @@ def units_html(units: pd.DataFrame) -> Markup:
                 "failed": False,
                 "unit_id": _text(u.unit_id),
                 "unit": _text(u.unit),
-                "href": _href(u.report),
+                "href": _href(report),
                 "department": _text(u.department),
                 "kind": _text(u.kind),
                 "declared": declared,
@@ -185,9 +192,22 @@ def units_html(units: pd.DataFrame) -> Markup:
                 "warnings": int(u.warnings),
                 "infos": int(u.infos),
                 "reviewed_items": int(u.reviewed_items),
+                "review_status": _text(u.review_status),
+                "upheld": _count(u.findings_upheld),
+                "set_aside": _count(u.findings_set_aside),
+                "pending": _count(u.findings_pending),
             }
         )
     return render_section("index_units.html.j2", rows=rows)
+
+
+def _link(prefix: str, report: Any) -> str:
+    report = _text(report)
+    return f"{prefix.rstrip('/')}/{report}" if prefix and report else report
+
+
+def _count(value: Any) -> int:
+    return 0 if value is None or pd.isna(value) else int(value)
 
 
 def groups_html(groups: pd.DataFrame, label: str) -> Markup:
@@ -209,9 +229,15 @@ class Summary:
     """The static sections of a year's index page (each returns None when ``show`` is False)."""
 
     def __init__(
-        self, results: str | os.PathLike[str], year: int | str | None = None, show: bool = True
+        self,
+        results: str | os.PathLike[str],
+        year: int | str | None = None,
+        show: bool = True,
+        link_prefix: str = "",
     ) -> None:
         self.folder = Path(results)
+        # Shown inside JupyterLab, links resolve from the notebook's folder: prefix the results folder.
+        self.link_prefix = link_prefix
         self.results = load_results(self.folder)
         self.year = year
         self.show = show
@@ -244,6 +270,7 @@ class Summary:
                 inflated=int((ok["difference"] > 0.01).sum()),
                 regraded=int((ok["declared_grade"].notna() & (ok["declared_grade"] != ok["grade"])).sum()),
                 grades="　".join(f"{g} {int((ok['grade'] == g).sum())}" for g in GRADE_ORDER),
+                states="　".join(f"{st} {int((ok['review_status'] == st).sum())}" for st in REVIEW_STATES),
                 xlsx=(self.folder / "summary.xlsx").is_file(),
             )
         )
@@ -264,7 +291,7 @@ class Summary:
         """单位一览."""
         return self._section(
             HEADINGS["units"],
-            ("", units_html(self.frame)),
+            ("", units_html(self.frame, self.link_prefix)),
             note="点单位名称打开其复核报告；分差为正表示自评分高于复核得分。",
         )
 
@@ -289,7 +316,7 @@ class Summary:
         ranked = self.ok.sort_values(["total", "unit"], ascending=[False, True])
         rows = [
             {
-                "href": _href(u.report),
+                "href": _href(_link(self.link_prefix, u.report)),
                 "unit": _text(u.unit),
                 "total": u.total,
                 "grade": _text(u.grade),

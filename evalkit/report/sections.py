@@ -22,7 +22,7 @@ from markupsafe import Markup
 from evalkit.checks import FAMILY_LABELS, SEVERITY_LABELS
 from evalkit.fileio import atomic_write_text
 from evalkit.model import LEVEL1_BENEFIT, LEVEL1_OUTPUT, LEVEL1_SATISFACTION
-from evalkit.scoring.decisions import TIER_LABELS
+from evalkit.scoring.decisions import OPINION_LABELS, SET_ASIDE, TIER_LABELS, relabel, row_label
 from evalkit.scoring.rules import RULE_LABELS
 
 if TYPE_CHECKING:
@@ -275,49 +275,77 @@ def indicators_html(rv: Review, chart: bool = True) -> Markup:
 
 def findings_html(rv: Review) -> Markup:
     """The findings, errors first: severity, code, family, place, message."""
-    rows = [
-        {
-            "code": f.code,
-            "key": f.key,  # the reference a disposition of this finding uses
-            "severity": f.severity,
-            "severity_label": SEVERITY_LABELS.get(f.severity, f.severity),
-            "family": FAMILY_LABELS.get(f.family, f.family),
-            "where": f.where,
-            "message": f.message,
-        }
-        for f in rv.findings
-    ]
+    rows = []
+    tally: dict[str, int] = {}
+    for f in rv.findings:
+        d = rv.disposition(f)
+        tally[d.label] = tally.get(d.label, 0) + 1
+        rows.append(
+            {
+                "code": f.code,
+                "key": f.key,  # the reference a disposition of this finding uses
+                "severity": f.severity,
+                "severity_label": SEVERITY_LABELS.get(f.severity, f.severity),
+                "family": FAMILY_LABELS.get(f.family, f.family),
+                "where": f.where,
+                "message": f.message,
+                "disposition": d.status,
+                "disposition_label": d.label,
+                "disposition_reason": d.reason,
+                "set_aside": d.status == SET_ASIDE,  # struck out, with the reason beside it
+            }
+        )
     counts = "，".join(f"{SEVERITY_LABELS[s]}{rv.count(s)}项" for s in ("error", "warning", "info"))
-    return render_section("findings.html.j2", rows=rows, counts=counts)
+    handled = "，".join(f"{label}{n}项" for label, n in sorted(tally.items()))
+    return render_section("findings.html.j2", rows=rows, counts=counts, handled=handled)
 
 
 def decisions_html(rv: Review, history: int = 10) -> Markup:
     """The reviewer's opinion, decisions by indicator, and the latest saves of the history."""
     d = rv.decisions
     names = {s.indicator.key: s for s in rv.card.indicators}
+    labels = {k: row_label(s.indicator.goal, s.indicator.row, s.indicator.name) for k, s in names.items()}
     items = []
     for key, item in d.items.items():
         s = names.get(key)
-        name = f"{s.indicator.goal}-{s.indicator.row} {s.indicator.name}" if s else f"{key}（表中无此指标）"
+        name = labels[key] if s else f"{key}（表中无此指标）"
         what = []
         if item.tier:
             what.append(f"等次：{TIER_LABELS.get(item.tier, item.tier)}")
         if item.score is not None:
-            what.append(f"得分：{item.score:g}")
+            what.append(f"得分：{item.score:.2f}")
         if item.deduction:
-            what.append(f"扣分：{item.deduction:g}")
+            what.append(f"扣分：{item.deduction:.2f}")
         if item.target is not None:
             what.append(f"目标值改为：{item.target}")
         if item.actual is not None:
             what.append(f"完成值改为：{item.actual}")
         items.append({"name": name, "what": what, "why": [x for x in (item.reason, item.comment) if x]})
     recent = [
-        {"when": _when(h.get("when", "")), "who": h.get("who", ""), "what": h.get("what", "")}
+        # Older entries named rows by their internal key (g1r6): name them as a person does.
+        {
+            "when": _when(h.get("when", "")),
+            "who": h.get("who", ""),
+            "what": relabel(str(h.get("what", "")), labels),
+        }
         for h in d.history[-history:][::-1]
     ]
+    status = rv.status
+    meta = [f"复核状态：{status}"]
+    if d.reviewer:
+        meta.append(f"复核人：{d.reviewer}")
+    if d.first_reviewer and d.first_reviewer != d.reviewer:
+        meta.append(f"首位复核人：{d.first_reviewer}")
+    if d.profile:
+        meta.append(f"复核时选用的评分方案：{d.profile}")
+    texts = [("复核结论", d.conclusion)] if d.conclusion else []
+    texts += [(label, d.opinions[key]) for key, label in OPINION_LABELS.items() if d.opinions.get(key)]
     return render_section(
         "decisions.html.j2",
-        empty=not d.items and not d.opinion,
+        empty=d.is_empty(),
+        status=status,
+        meta=meta,
+        texts=texts,
         reviewer=d.reviewer,
         opinion=d.opinion,
         items=items,
