@@ -222,3 +222,23 @@ def test_switching_unit_and_profile(params: Path) -> None:
     assert bytes(wb.indicator_chart.value).startswith(b"\x89PNG")
     expected = review(unit(params, HEALTH), decisions=Decisions())
     assert expected.total == review(unit(params, HEALTH)).total
+
+
+def test_the_batch_plans_each_unit_with_its_saved_profile(params: Path, tmp_path: Path) -> None:
+    from evalkit.batch.plan import plan_units
+
+    wb = Workbench(unit=unit(params, HEALTH), charts=False, who="甲")
+    wb.profile.value = "province-80-70-60"
+    assert wb.save() is not None
+
+    def plan(profile: str | None) -> dict[str, object]:
+        tasks = plan_units(
+            params, tmp_path, "2024", profile, ROOT / "notebooks" / "review.ipynb", tmp_path, "k", tmp_path
+        )
+        return {t.unit_id: t for t in tasks}
+
+    saved, told = plan(None), plan("mof-2020")
+    assert saved[HEALTH].profile == str((params / "profiles" / "province-80-70-60.yaml").resolve())
+    assert saved[CULTURE].profile == str((params / "profiles" / "mof-2020.yaml").resolve())  # none saved
+    assert told[HEALTH].profile == str((params / "profiles" / "mof-2020.yaml").resolve())  # unless told
+    assert saved[HEALTH].inputs_hash != told[HEALTH].inputs_hash  # the profile is part of the skip key

@@ -425,7 +425,7 @@ class Workbench:
             for key, label in OPINION_LABELS.items()
         }
         self.save_button = w.Button(description="保存复核意见", button_style="primary", icon="save")
-        self.save_button.layout.width = "auto"
+        self.save_button.layout.width = "290px"  # room for “（有未保存的修改）”: never cut short
         self.status = w.HTML()
         self.card = w.HTML()
         self.budget = w.HTML()
