@@ -60,7 +60,8 @@ class Review:
         over-target row carrying a deduction)."""
         key = row_key(finding)
         row = self.card_row(key)
-        return disposition(finding.key, finding.code, self.decisions, key, row.deduction if row else 0.0)
+        deduction = row.deduction if row else 0.0
+        return disposition(finding.key, finding.code, self.decisions, key, deduction, finding.where)
 
     def card_row(self, key: str | None) -> Any:
         """The indicator score of an indicator key (``g1r3``), or None."""

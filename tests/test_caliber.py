@@ -123,7 +123,7 @@ class _Upheld(Decisions):
         super().__init__()
         self._upheld = upheld
 
-    def finding(self, code: str, where: str) -> object | None:
+    def finding(self, code: str, where: str | None = None) -> object | None:  # (key) or (code, where)
         return SimpleNamespace(disposition="upheld") if (code, where) in self._upheld else None
 
 

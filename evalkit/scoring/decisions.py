@@ -281,13 +281,21 @@ OVER_TARGET_CODES = frozenset({"O101"})
 
 
 def disposition(
-    key: str, code: str, decisions: Decisions, row_key: str | None = None, deduction: float = 0.0
+    key: str,
+    code: str,
+    decisions: Decisions,
+    row_key: str | None = None,
+    deduction: float = 0.0,
+    where: str = "",
 ) -> Disposition:
-    """A finding's disposition (by its key and code): what the reviewer recorded, else handled
-    when it is an over-target finding whose row carries a deduction, else pending."""
+    """A finding's disposition (by its key, else its code and place in words): what the reviewer
+    recorded, else handled when it is an over-target finding whose row carries a deduction, else
+    pending."""
     recorded = decisions.finding(key)
+    if recorded is None and where:
+        recorded = decisions.finding(code, where)
     if recorded is not None:
-        return Disposition(recorded.disposition, recorded.reason)
+        return Disposition(recorded.disposition, getattr(recorded, "reason", ""))
     if code in OVER_TARGET_CODES and row_key and deduction > 0:
         item = decisions.get(row_key)
         return Disposition(HANDLED, item.reason if item else "")
