@@ -54,10 +54,10 @@ def _figure(width: float, height: float) -> Figure:
 @lru_cache(maxsize=8192)
 def _advance(ch: str) -> float:
     """Advance width of one character in ems, in the chart font (falls back to an estimate)."""
-    from matplotlib.font_manager import FontProperties, fontManager, get_font
+    from matplotlib.font_manager import FontProperties, findfont, get_font
     from matplotlib.ft2font import LoadFlags
 
-    font = get_font(fontManager._find_fonts_by_props(FontProperties()))
+    font = get_font(findfont(FontProperties()))
     try:
         glyph = font.load_char(ord(ch), flags=LoadFlags.NO_HINTING | LoadFlags.NO_SCALE)
         return glyph.horiAdvance / font.units_per_EM
