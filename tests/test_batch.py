@@ -132,7 +132,7 @@ def test_report_scores_equal_review_json(batch: SimpleNamespace) -> None:
         assert (card["data-total"], card["data-grade"]) == (f"{expected['total']:.2f}", expected["grade"])
         rows = {
             tr["data-key"]: (tr["data-score"], tr["data-deduction"])
-            for tr in page.find_all("tr", attrs={"data-key": True})
+            for tr in page.find_all("tr", attrs={"data-key": True, "data-score": True})
         }
         assert rows == {
             i["key"]: (f"{i['score']:.2f}", f"{i['deduction']:.2f}") for i in expected["indicators"]
