@@ -6,7 +6,6 @@ matplotlib or pydantic on its path.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -34,6 +33,23 @@ def _load(path: str, profile: str | None, decisions: str | None):
 @click.version_option(package_name="evalkit")
 def cli() -> None:
     """evalkit — 预算绩效自评复核工具 (review workbench for budget performance self-evaluations)."""
+    _guard_terminal()
+
+
+def _guard_terminal() -> None:
+    # Filing text reaches the terminal in messages: no control character gets through.
+    from evalkit.fileio import TerminalStream
+
+    saved = sys.stdout, sys.stderr
+    if not isinstance(sys.stdout, TerminalStream):
+        sys.stdout = TerminalStream(sys.stdout)
+    if not isinstance(sys.stderr, TerminalStream):
+        sys.stderr = TerminalStream(sys.stderr)
+
+    def restore() -> None:
+        sys.stdout, sys.stderr = saved
+
+    click.get_current_context().call_on_close(restore)
 
 
 @cli.command("review")
@@ -79,7 +95,12 @@ def review_cmd(
         decisions = str(candidate) if candidate.exists() else None
     rv = _load(file, profile, decisions)
     if as_json:
-        click.echo(json.dumps(rv.to_json(), ensure_ascii=False, indent=2))
+        from evalkit.fileio import json_text
+
+        try:
+            click.echo(json_text(rv.to_json(), terminal=True, ensure_ascii=False, indent=2))
+        except ValueError as exc:
+            _fail(f"{file}：{exc}")
     else:
         from evalkit.report.textcard import render
 
@@ -95,6 +116,7 @@ _MANY_WIDTHS = [30, 8, 4, 8, 4, 4, 4]  # after the file column, as wide as the l
 def _review_many(items: list[str], profile: str | None, as_json: bool, worst: tuple[str, ...]) -> int:
     """Review many filings in this process, printing a line per filing as it is done; the exit code."""
     from evalkit.errors import EvalkitError
+    from evalkit.fileio import json_text
     from evalkit.pipeline import filing_paths, review_many
     from evalkit.report.textcard import table, width
 
@@ -112,14 +134,22 @@ def _review_many(items: list[str], profile: str | None, as_json: bool, worst: tu
             if rv is None:
                 failed += 1
                 if as_json:
-                    click.echo(json.dumps({"file": str(item.path), "error": item.error}, ensure_ascii=False))
+                    click.echo(
+                        json_text({"file": str(item.path), "error": item.error}, True, ensure_ascii=False)
+                    )
                 else:
                     cells = [str(item.path), f"✗ 无法复核：{item.error}"]
                     click.echo(table(["", ""], [cells], [widths[0], width(cells[1])]).splitlines()[2])
                 continue
             flagged += any(f.severity in worst for f in rv.findings)
             if as_json:
-                click.echo(json.dumps({"file": str(item.path), **rv.to_json()}, ensure_ascii=False))
+                try:
+                    click.echo(json_text({"file": str(item.path), **rv.to_json()}, True, ensure_ascii=False))
+                except ValueError as exc:  # a non-finite number: that file's error line, the rest go on
+                    failed += 1
+                    click.echo(
+                        json_text({"file": str(item.path), "error": str(exc)}, True, ensure_ascii=False)
+                    )
                 continue
             declared = rv.filing.unit.declared_total
             row = [
@@ -167,7 +197,12 @@ def import_cmd(source: str, output: str | None, parameters: str, year: int | Non
     if year and not filing.unit.year:
         filing.unit.year = year
     target = Path(output) if output else default_yaml_path(filing, parameters)
-    write_yaml(filing, target)
+    try:
+        write_yaml(filing, target)
+    except OSError as exc:
+        from evalkit.fileio import write_error
+
+        _fail(write_error(target, exc))
     click.echo(
         f"已导入：{source} → {target}（{len(filing.goals)}个年度目标，{len(filing.indicators)}项指标）"
     )

@@ -161,6 +161,20 @@ def _r(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value + 0.0, digits)
 
 
+def check_limits(filing: Filing, profile: Profile, path: str = "") -> None:
+    """Refuse a filing past the profile's ``limits`` before any scoring work is done."""
+    count, cap = len(filing.indicators), profile.limits.max_indicators
+    if count > cap:
+        from evalkit.errors import FilingError
+
+        raise FilingError(
+            path or filing.source or filing.unit.name,
+            f"共有{count}行绩效指标，超过评分方案上限{cap}行，未复核（上限见评分方案 limits.max_indicators）",
+            where="绩效指标表",
+            expected=f"不超过{cap}行指标的自评表",
+        )
+
+
 def review(
     filing: Filing | str | os.PathLike[str],
     profile: Profile | str | os.PathLike[str] | None = None,
@@ -178,6 +192,7 @@ def review(
     if decisions is None or isinstance(decisions, (str, Path, os.PathLike)):
         decisions = load_decisions(decisions)
     prof = load_profile(profile or decisions.profile or None)
+    check_limits(filing, prof, str(path or ""))
     card = score_filing(filing, prof, decisions)
     ctx = Context(filing, prof, card)
     if path is not None:

@@ -48,6 +48,7 @@ TEST_MODULES = [
     "test_checks_formula",
     "test_checks_narrative",
     "test_checks_over_target",
+    "test_checks_plausibility",
     "test_checks_reasons",
     "test_checks_self_score",
     "test_checks_structure",

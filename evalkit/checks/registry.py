@@ -310,6 +310,7 @@ def _load_modules() -> None:
         importer,
         narrative,
         over_target,
+        plausibility,
         reasons,
         self_score,
         structure,

@@ -17,7 +17,7 @@ import io
 import os
 from pathlib import Path
 
-from evalkit.fileio import atomic_write_bytes
+from evalkit.fileio import atomic_write_bytes, set_text
 from evalkit.levels import STANDARD_LEVEL1, STANDARD_LEVEL2
 from evalkit.model import KIND_DEPARTMENT, KIND_PROJECT
 
@@ -100,7 +100,7 @@ class _Form:
         """Place a locked label at ``col`` of the current row (or ``row``), merged over ``span``
         columns and ``down`` rows."""
         r = row or self.row
-        c = self.ws.cell(row=r, column=col, value=text)
+        c = set_text(self.ws.cell(row=r, column=col), text)
         c.alignment = self.center
         c.fill = self.label_fill
         c.font = self.bold
@@ -120,7 +120,7 @@ class _Form:
         """Place an unlocked input cell (shaded) at ``col`` of the current row."""
         from openpyxl.styles import Alignment, Protection
 
-        c = self.ws.cell(row=self.row, column=col, value=value)
+        c = set_text(self.ws.cell(row=self.row, column=col), value)
         c.protection = Protection(locked=False)
         c.fill = self.input_fill
         c.number_format = fmt
@@ -136,7 +136,7 @@ class _Form:
 
     def fixed(self, col: int, text: str, *, span: int = 1) -> None:
         """A locked cell that is part of the form's content (the notes), not a header."""
-        c = self.ws.cell(row=self.row, column=col, value=text)
+        c = set_text(self.ws.cell(row=self.row, column=col), text)
         c.alignment = self.wrap
         self._merge(self.row, col, span, 1)
 
@@ -231,7 +231,7 @@ def _title(form: _Form, text: str) -> None:
     from openpyxl.styles import Font
 
     form.next(30)
-    c = form.ws.cell(row=form.row, column=1, value=text)
+    c = set_text(form.ws.cell(row=form.row, column=1), text)
     c.font = Font(bold=True, size=16)
     c.alignment = form.center
     form.ws.merge_cells(start_row=form.row, start_column=1, end_row=form.row, end_column=form.width)
@@ -457,7 +457,7 @@ def _instructions(ws, kind: str) -> None:
     heading = Font(bold=True, size=12)
     for r, values in enumerate(lines, start=1):
         for c, value in enumerate(values, start=1):
-            cell = ws.cell(row=r, column=c, value=value or None)
+            cell = set_text(ws.cell(row=r, column=c), value or None)
             cell.alignment = wrap
             if c == 1 and (r == 1 or value[:2] in ("一、", "二、", "三、", "四、")):
                 cell.font = Font(bold=True, size=16) if r == 1 else heading

@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from evalkit.errors import EvalkitError, FilingError
-from evalkit.fileio import atomic_write_text
+from evalkit.fileio import atomic_write_text, write_error
+from evalkit.readers.yamlform import MAX_YEAR, MIN_YEAR
+from evalkit.safeyaml import load_yaml
 
 IMPORTABLE = (".txt", ".docx", ".xlsx", ".yaml", ".yml")
 LEGACY = (".doc", ".xls", ".wps", ".et")
@@ -74,6 +76,10 @@ def run_folder_import(
     folder = Path(source)
     if not folder.is_dir():
         raise FilingError(str(folder), "不是文件夹", expected="含填报文件（.txt/.docx/.xlsx/.yaml）的文件夹")
+    if year is not None and not MIN_YEAR <= year <= MAX_YEAR:
+        raise FilingError(
+            str(year)[:40], "不是有效的年度", where="--year", expected=f"{MIN_YEAR}–{MAX_YEAR} 的四位年份"
+        )
     result = FolderImport()
     claimed: dict[Path, Path] = {}  # yaml written this run -> the file it came from
     for path in sorted(folder.iterdir(), key=lambda p: p.name):
@@ -88,10 +94,10 @@ def run_folder_import(
         try:
             dest, text = _render(path, parameters, year)
         except EvalkitError as exc:
-            result.failed.append((path, _reason(exc)))
+            result.failed.append((path, _clip(_reason(exc))))
             continue
         except Exception as exc:  # a reader's bug on one odd file must not stop the batch
-            result.failed.append((path, f"读取时出错（{type(exc).__name__}: {exc}）"))
+            result.failed.append((path, _clip(f"读取时出错（{type(exc).__name__}: {exc}）")))
             continue
         if dest in claimed:
             result.failed.append(
@@ -108,7 +114,7 @@ def run_folder_import(
         try:
             atomic_write_text(dest, text)
         except OSError as exc:
-            result.failed.append((path, f"无法写入 {dest}（{exc.strerror or exc}）"))
+            result.failed.append((path, write_error(dest, exc)))
             continue
         result.imported.append((path, dest))
     return result
@@ -117,8 +123,6 @@ def run_folder_import(
 def _render(path: Path, parameters: str | os.PathLike[str], year: int | None) -> tuple[Path, str]:
     """Read one filing and render its YAML in memory: ``(destination, text)``. Raises
     :class:`~evalkit.errors.FilingError` when the file cannot be read or its filing is incomplete."""
-    import yaml
-
     from evalkit.readers import read_filing
     from evalkit.readers.yamlform import default_yaml_path, filing_from_dict, filing_to_yaml
 
@@ -135,7 +139,7 @@ def _render(path: Path, parameters: str | os.PathLike[str], year: int | None) ->
     if not filing.indicators:
         raise FilingError(str(path), "没有读到任何指标行，不导入", expected="填写了绩效指标的自评表")
     text = filing_to_yaml(filing)
-    filing_from_dict(yaml.safe_load(text), str(path))  # the YAML must read back before it replaces anything
+    filing_from_dict(load_yaml(text), str(path))  # the YAML must read back before it replaces anything
     return default_yaml_path(filing, parameters), text
 
 
@@ -145,3 +149,10 @@ def _reason(exc: EvalkitError) -> str:
         text = f"{exc.where}：{exc.detail}" if exc.where else exc.detail
         return f"{text}；应为：{exc.expected}" if exc.expected else text
     return str(exc)
+
+
+MAX_REASON = 300  # characters of one failure's reason: a hostile file must not print megabytes
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_REASON else text[: MAX_REASON - 1] + "…"

@@ -39,6 +39,11 @@ _LABEL_BOX = {"facecolor": "white", "edgecolor": "none", "pad": 0.6}
 
 PAD = 4 / 72  # inches between a figure's edge and what it holds (constrained layout's 3 pt, plus 1)
 _TICK_GAP = (3.5 + 3.5 + 2) / 72  # tick length + tick label pad + a little air, inches
+#: Tallest chart, in inches (at DPI 100: 3,000 pixels); a taller one would be unreadable on a page
+#: and, at tens of thousands of rows, larger than Pillow opens (DecompressionBombError).
+MAX_HEIGHT = 30.0
+#: Indicator bars drawn in one chart; past it the chart shows the rows that lost the most points.
+ROWS_SHOWN = 80
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -46,7 +51,7 @@ def _figure(width: float, height: float) -> Figure:
     from matplotlib.figure import Figure
 
     setup_cjk_font()
-    fig = Figure(figsize=(width, height), dpi=DPI)
+    fig = Figure(figsize=(width, min(height, MAX_HEIGHT)), dpi=DPI)
     FigureCanvasAgg(fig)
     return fig
 
@@ -129,6 +134,10 @@ def to_png(fig: Figure, dpi: int = DPI, colors: int = 64) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
 
+    # Never more pixels than a page needs or Pillow would open: a figure built elsewhere is drawn
+    # at a lower dpi instead.
+    width, height = fig.get_size_inches()
+    dpi = min(dpi, int((Image.MAX_IMAGE_PIXELS or 89_000_000) ** 0.5 / max(width, height, 1)))
     canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
     if fig.dpi != dpi:
         fig.set_dpi(dpi)
@@ -144,9 +153,20 @@ def to_png(fig: Figure, dpi: int = DPI, colors: int = 64) -> bytes:
     return out.getvalue()
 
 
-def indicator_scores(rv: Review) -> Figure:
-    """Per indicator: weight (light bar), recomputed score (blue; orange where the reviewer decided)."""
-    scores = rv.card.indicators
+def indicator_scores(rv: Review, limit: int = ROWS_SHOWN) -> Figure:
+    """Per indicator: weight (light bar), recomputed score (blue; orange where the reviewer decided).
+
+    Past ``limit`` rows only the ``limit`` rows that lost the most points are drawn (the title says
+    so), so a unit of thousands of rows still gives a chart of one page.
+    """
+    scores = list(rv.card.indicators)
+    total = len(scores)
+    if total > limit:
+        # The rows a reviewer looks at first: the most points lost (then table order), drawn in table order.
+        lost = sorted(
+            range(total), key=lambda i: (-(scores[i].weight - scores[i].score + scores[i].deduction), i)
+        )
+        scores = [scores[i] for i in sorted(lost[:limit])]
     height = 0.9 + 0.28 * max(len(scores), 1)
     fig = _figure(7.2, height)
     ax = fig.add_subplot()
@@ -163,7 +183,10 @@ def indicator_scores(rv: Review) -> Figure:
     ax.set_xlim(0, max(weights or [1]) * 1.28)
     ax.set_xlabel("分", fontsize=8)
     ax.tick_params(axis="x", labelsize=7.5)
-    ax.set_title("各项指标得分（橙色为复核人决定）", fontsize=10, loc="left")
+    title = "各项指标得分（橙色为复核人决定）"
+    if total > len(scores):
+        title = f"失分最多的{len(scores)}项指标得分（共{total}项，橙色为复核人决定）"
+    ax.set_title(title, fontsize=10, loc="left")
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     if not scores:

@@ -17,7 +17,7 @@ from urllib.parse import quote
 import pandas as pd
 from markupsafe import Markup
 
-from evalkit.fileio import atomic_write_bytes
+from evalkit.fileio import atomic_write_bytes, text_cell
 from evalkit.report import frames as tables
 from evalkit.report.sections import render_section
 from evalkit.scoring.decisions import STATUS_DOING, STATUS_DONE, STATUS_TODO
@@ -357,12 +357,25 @@ def write_excel(results: list[dict[str, Any]], path: str | os.PathLike[str]) -> 
         for i, name in enumerate(frame.columns, 1):
             width = max([len(str(name)), *(len(str(v)) for v in head.iloc[:, i - 1] if pd.notna(v))])
             sheet.column_dimensions[get_column_letter(i)].width = min(max(8, width * 1.6), 60)
-        sheet.append(list(frame.columns))
+        sheet.append([text_cell(sheet, name) for name in frame.columns])
         for row in frame.itertuples(index=False, name=None):
-            sheet.append([None if _is_missing(v) else v for v in row])
+            # Every text a string cell: a unit name "=HYPERLINK(…)" or a target "=100%" stays text.
+            sheet.append([text_cell(sheet, None if _is_missing(v) else _plain(v)) for v in row])
     buf = io.BytesIO()
     book.save(buf)
     return atomic_write_bytes(path, buf.getvalue())
+
+
+def _plain(value: Any) -> Any:
+    # numpy scalars to Python ones; containers (a list of codes) as text, as openpyxl would refuse them.
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        try:
+            return value.item()
+        except (TypeError, ValueError):
+            return str(value)
+    if isinstance(value, (list, tuple, dict, set)):
+        return str(value)
+    return value
 
 
 def _is_missing(value: Any) -> bool:

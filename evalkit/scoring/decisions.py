@@ -33,6 +33,7 @@ from pydantic import (
 )
 
 from evalkit.errors import DecisionsError
+from evalkit.safeyaml import YamlRefused, load_yaml
 
 FORMAT = "evalkit-review/2"
 LEGACY_FORMATS = (None, "evalkit-review/1")
@@ -453,11 +454,10 @@ def load_decisions(path: str | os.PathLike[str] | None) -> Decisions:
     if not p.exists():
         return Decisions()
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        place = f"第{mark.line + 1}行第{mark.column + 1}列：" if mark else ""
-        raise DecisionsError(f"{p}：{place}YAML 语法错误（{getattr(exc, 'problem', exc)}）") from exc
+        data = load_yaml(p.read_text(encoding="utf-8"))
+    except YamlRefused as exc:  # syntax, an alias bomb, NaN: with the line and column
+        place = f"{exc.where}：" if exc.where else ""
+        raise DecisionsError(f"{p}：{place}{exc.message}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise DecisionsError(f"{p}：无法读取复核意见文件（{exc}）") from exc
     return decisions_from_dict(data, str(p))

@@ -10,11 +10,12 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from evalkit.errors import ProfileError
+from evalkit.fileio import quote
 from evalkit.resources import profiles_dir
+from evalkit.safeyaml import YamlRefused, load_yaml
 from evalkit.scoring.caliber import CaliberRule
 
 DEFAULT_PROFILE = "mof-2020"
@@ -56,6 +57,7 @@ class CheckSettings(_Strict):
     amount_tolerance: float = Field(0.01, ge=0.0)  # 万元, sums and differences of amounts
     name_match: float = Field(0.85, gt=0.0, le=1.0)  # share of an indicator name the text must hold
     approximate_tolerance: float = Field(0.2, ge=0.0)  # relative gap a 约数 in the text may have
+    execution_rate_limit: float = Field(1.5, gt=0.0)  # executed / budget above this is implausible
     # Which codes run (ruff's select / ignore): codes, code prefixes, family names or ALL; the most
     # specific pattern wins, ignore on a tie. Checked against the catalogue when a review runs.
     select: tuple[str, ...] = ("ALL",)
@@ -71,6 +73,12 @@ class HistorySettings(_Strict):
     score_change_threshold: float = Field(
         10.0, ge=0.0
     )  # points a reviewed score may move before it is listed
+
+
+class Limits(_Strict):
+    """Bounds checked before the work: a filing past them is refused with a message."""
+
+    max_indicators: int = Field(2000, ge=1)  # indicator rows per unit (real tables: tens)
 
 
 class Profile(_Strict):
@@ -95,6 +103,7 @@ class Profile(_Strict):
     checks: CheckSettings = CheckSettings()
     history: HistorySettings = HistorySettings()
     caliber: tuple[CaliberRule, ...] = ()  # 复核口径: written scoring rules (evalkit.scoring.caliber)
+    limits: Limits = Limits()
 
     @field_validator("grades")
     @classmethod
@@ -151,9 +160,9 @@ def _find(name_or_path: str | os.PathLike[str]) -> Path:
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ProfileError(f"{path}：无法读取评分方案（{exc}）") from exc
+        data = load_yaml(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, YamlRefused) as exc:
+        raise ProfileError(f"{path}：无法读取评分方案（{str(exc)[:200]}）") from None
     if not isinstance(data, dict):
         raise ProfileError(f"{path}：评分方案应为键值映射（YAML mapping）")
     return data
@@ -192,5 +201,5 @@ def load_profile(name_or_path: str | os.PathLike[str] | Profile | None = None) -
         lines = [f"{path}：评分方案有误"]
         for err in exc.errors():
             place = ".".join(str(p) for p in err["loc"])
-            lines.append(f"  {place}: {err['msg']}（给定值：{err.get('input')!r}）")
+            lines.append(f"  {place}: {err['msg']}（给定值：{quote(err.get('input'))}）")
         raise ProfileError("\n".join(lines)) from exc
