@@ -6,6 +6,7 @@ matplotlib or pydantic on its path.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -296,6 +297,7 @@ def run_cmd(
     scheduler: str | None,
 ) -> None:
     """Review every unit of a year: an HTML report per unit and outputs/<year>/index.html."""
+    from evalkit.batch.guard import Interrupted
     from evalkit.batch.runner import run_batch
     from evalkit.errors import EvalkitError
 
@@ -315,6 +317,15 @@ def run_cmd(
             timeout=timeout,
             scheduler=scheduler,
         )
+    except (Interrupted, KeyboardInterrupt) as exc:
+        # One line, no traceback: a rerun continues. Workers, kernels and staging are already
+        # cleaned; exit at once rather than join the process pool's threads, which may wait on
+        # workers that are gone.
+        text = str(exc) or "已中断；再次运行 evalkit run 会跳过已完成的单位，从未完成的继续"
+        click.echo(text, err=True)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
     except (EvalkitError, FileNotFoundError) as exc:
         _fail(str(exc))
     done = [o for o in result.outcomes if o.status == "ok"]

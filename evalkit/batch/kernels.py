@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -44,10 +45,14 @@ def ensure_kernel(kernel_dir: Path | None = None) -> str:
 
     A fresh clone may have no ``python3`` spec, or one pointing at another Python without
     evalkit. The spec is written to a private folder put first on ``JUPYTER_PATH`` (inherited by
-    the worker processes), so no user-wide Jupyter setting is touched.
+    the worker processes), so no user-wide Jupyter setting is touched; the folder's name carries a
+    hash of ``sys.prefix`` and ``sys.executable``, so each environment has its own.
     """
     uid = os.getuid() if hasattr(os, "getuid") else 0
-    base = kernel_dir or Path(tempfile.gettempdir()) / f"evalkit-jupyter-{uid}"
+    # One folder per environment: two checkouts (two venvs) running at once must not share one
+    # spec, or one run's kernels would start with the other's Python and code.
+    env = hashlib.sha256(f"{sys.prefix}\0{sys.executable}".encode()).hexdigest()[:12]
+    base = kernel_dir or Path(tempfile.gettempdir()) / f"evalkit-jupyter-{uid}-{env}"
     spec_dir = base / "kernels" / KERNEL_NAME
     spec = {
         "argv": [

@@ -37,6 +37,20 @@ from evalkit.batch.executors import (
     ExecutorSpec,
     default_jobs,
 )
+from evalkit.batch.guard import (
+    STAGING_PREFIX,
+    Interrupted,
+    check_year,
+    end_children,
+    end_processes,
+    hold_signals,
+    inside,
+    mark_run,
+    reap_stale_runs,
+    restore_signal,
+    terminate_as_error,
+    unmark_run,
+)
 from evalkit.batch.kernels import ensure_kernel
 from evalkit.batch.plan import (
     FAILED_DIR,
@@ -113,23 +127,34 @@ def run_batch(
 
     say = echo or (lambda _msg: None)
     params = Path(parameters)
-    year = str(year) if year else latest_year(params)
+    year = check_year(str(year)) if year else latest_year(params)
     if not (params / year).is_dir():
         raise FileNotFoundError(f"找不到年度文件夹 {params / year}")
+    inside(params, params / year, "年度文件夹")
     # Absolute from here on: kernels run with their own working folder (notebooks/, the unit's
     # outputs), where a relative path like the default "outputs/2024" would point elsewhere.
-    out_dir = (Path(outputs) / year).resolve()
+    # Resolved and checked: every file this run writes or deletes is inside outputs/<year>.
+    outputs_root = Path(outputs).resolve()
+    out_dir = outputs_root / year
+    if out_dir.is_symlink() or out_dir.exists():
+        out_dir = inside(outputs_root, out_dir, "输出文件夹")
     out_dir.mkdir(parents=True, exist_ok=True)
+    removed, ended = reap_stale_runs(out_dir)  # an earlier run killed with SIGKILL
+    if removed or ended:
+        say(f"清理了上次被强行终止的运行：{removed}个临时文件夹，{ended}个残留进程")
     root = params.resolve().parent
     notebooks = find_notebooks(root)
     kernel_name = ensure_kernel()
     if executor not in EXECUTORS:
         raise ValueError(f"unknown executor {executor!r}; one of {', '.join(EXECUTORS)}")
     spec = ExecutorSpec(executor, kernel_name, max(1, restart_every), timeout)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_dir))
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out_dir))
     result = RunResult(year=year, out_dir=out_dir, executor=executor)
     order: dict[str, int] = {}
+    pending = 0
+    old_term = terminate_as_error()  # SIGTERM unwinds like Ctrl-C: workers, kernels, staging cleaned
     try:
+        mark_run(staging)
         # The kernel runs in notebooks/, as in JupyterLab (and no project folder shadows evalkit).
         tasks = plan_units(
             params, out_dir, year, profile, notebooks / "review.ipynb", staging, kernel_name, notebooks, only
@@ -144,6 +169,7 @@ def run_batch(
         skipped = len(result.outcomes)
         if skipped:
             say(f"跳过{skipped}个输入未变的单位（--force 可强制重跑）")
+        pending = len(todo)
         cluster = _open_cluster(scheduler, jobs, params, out_dir, notebooks, spec) if scheduler else None
         workers = cluster.slots if cluster else max(1, min(jobs or default_jobs(), len(todo) or 1))
         result.jobs = workers
@@ -162,8 +188,15 @@ def run_batch(
             bar.close()
             if cluster is not None:
                 cluster.close()
+    except KeyboardInterrupt:
+        hold_signals()  # a second Ctrl-C must not cut the cleanup short
+        end_children()
+        done = sum(1 for o in result.outcomes if o.status == "ok")
+        raise Interrupted(done, pending) from None
     finally:
+        unmark_run()
         shutil.rmtree(staging, ignore_errors=True)
+        restore_signal(old_term)
     result.outcomes.sort(key=lambda o: order.get(o.unit_id, 0))
     return result
 
@@ -282,25 +315,37 @@ def _run_pool(
 
     # spawn: the parent holds threads (tqdm's monitor), which fork would copy unsafely.
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
+    pool = ProcessPoolExecutor(
         max_workers=workers, mp_context=ctx, initializer=init_worker, initargs=(spec, notebooks.resolve())
-    ) as pool:
-        try:
-            for outcome in _stream(pool, _drain(todo), workers * _IN_FLIGHT):
-                result.outcomes.append(_tick(bar, outcome))
-            result.units_seconds = time.perf_counter() - started
-            # The summary reads every result: a worker does it, so this process stays small.
-            _summarize(
-                result,
-                out_dir,
-                year,
-                notebooks,
-                force,
-                lambda key: pool.submit(_worker_summary, out_dir, year, notebooks, staging, key).result(),
-            )
-        except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
+    )
+    try:
+        for outcome in _stream(pool, _drain(todo), workers * _IN_FLIGHT):
+            result.outcomes.append(_tick(bar, outcome))
+        result.units_seconds = time.perf_counter() - started
+        # The summary reads every result: a worker does it, so this process stays small.
+        _summarize(
+            result,
+            out_dir,
+            year,
+            notebooks,
+            force,
+            lambda key: pool.submit(_worker_summary, out_dir, year, notebooks, staging, key).result(),
+        )
+    except BaseException:
+        hold_signals()
+        # End the workers now (each ends its kernel on SIGTERM) instead of waiting for their
+        # units: an interrupted run must stop, and a rerun continues where it stopped. No join:
+        # the pool's queues may hold data for workers that are gone.
+        end_processes([_proc(p.pid) for p in list(getattr(pool, "_processes", {}).values())])
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _proc(pid: int) -> Any:
+    import psutil
+
+    return psutil.Process(pid)
 
 
 def _open_cluster(

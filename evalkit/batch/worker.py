@@ -11,6 +11,7 @@ for all its units: :func:`init_worker`, :func:`worker_unit`, :func:`worker_execu
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import shutil
 import time
@@ -21,8 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 from evalkit import __version__
 from evalkit.batch.executors import ExecutorSpec
+from evalkit.batch.guard import worker_signals
 from evalkit.batch.plan import FAILED_DIR, UnitTask, read_json
-from evalkit.fileio import atomic_write_text
+from evalkit.fileio import atomic_write_text, write_error
 
 if TYPE_CHECKING:
     from evalkit.batch.executors import Executor
@@ -64,9 +66,13 @@ def unit_parameters(task: UnitTask, result_json: Path) -> dict[str, Any]:
 
 def error_text(exc: BaseException) -> str:
     """A failure as the index shows it: the cell and the error for a notebook's, else the exception."""
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return write_error(exc.filename or "输出文件", exc)
     ename = getattr(exc, "ename", None)
     if ename:
         evalue = str(getattr(exc, "evalue", "")).strip()
+        if "No space left on device" in evalue or "Errno 28" in evalue:
+            return f"磁盘空间不足：内核无法写入文件（{evalue[:200]}）；请清理磁盘后重新运行"
         cell = getattr(exc, "exec_count", None)
         where = f"（第{cell}个执行单元）" if cell else ""
         return f"运行失败{where}：{ename}：{evalue}"
@@ -138,12 +144,22 @@ def run_unit(task: UnitTask, executor: Executor | None = None) -> UnitOutcome:
     except Exception as exc:  # a unit's failure must not stop the others
         # The index travels (a share, a zip): name the filing, not this machine's folders.
         error = error_text(exc).replace(str(task.filing), task.filing.name)
-        if executed.is_file():
-            failed_nb.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(executed), failed_nb)
-        result_json.unlink(missing_ok=True)
+        error = error.replace(str(task.out_dir), task.out_dir.name)
+        with contextlib.suppress(OSError):  # a full disk or a name too long: keep going
+            if executed.is_file():
+                failed_nb.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(str(executed), failed_nb)
+        with contextlib.suppress(OSError):
+            result_json.unlink(missing_ok=True)
+        if _is_write_failure(exc):
+            # Nothing new could be written: the last good report and its result stay as they
+            # were (the result's inputs hash is the old one, so the next run redoes the unit).
+            return UnitOutcome(
+                task.unit_id, "failed", time.perf_counter() - started, error=error, **retries()
+            )
         # The old report would show scores the current inputs no longer give.
-        html_path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            html_path.unlink(missing_ok=True)
         doc = {
             "unit": task.unit_id,
             "year": int(task.year) if task.year.isdigit() else None,
@@ -158,10 +174,24 @@ def run_unit(task: UnitTask, executor: Executor | None = None) -> UnitOutcome:
                 "evalkit_version": __version__,
             },
         }
-        atomic_write_text(
-            task.out_dir / f"{task.unit_id}.json", json.dumps(doc, ensure_ascii=False, indent=1)
-        )
+        try:
+            atomic_write_text(
+                task.out_dir / f"{task.unit_id}.json", json.dumps(doc, ensure_ascii=False, indent=1)
+            )
+        except OSError as write_exc:
+            error = f"{error}；{write_error(f'{task.unit_id}.json', write_exc)}"
         return UnitOutcome(task.unit_id, "failed", time.perf_counter() - started, error=error, **retries())
+
+
+def _is_write_failure(exc: BaseException) -> bool:
+    """True for an error of writing a file (full disk, quota, name too long, read-only folder)."""
+    import errno
+
+    codes = {errno.ENOSPC, errno.EDQUOT, errno.ENAMETOOLONG, errno.EROFS, errno.EACCES, errno.EIO}
+    if isinstance(exc, OSError):
+        return exc.errno in codes
+    evalue = str(getattr(exc, "evalue", ""))
+    return "No space left on device" in evalue or "Errno 28" in evalue
 
 
 # Each worker process builds one executor (and so keeps one warm kernel) for all its units.
@@ -171,6 +201,7 @@ _WORKER_EXECUTOR: Executor | None = None
 def init_worker(spec: ExecutorSpec, cwd: Path) -> None:
     """Pool initializer: build this process's executor and start its kernel in ``cwd``."""
     global _WORKER_EXECUTOR
+    worker_signals()  # Ctrl-C is the orchestrator's; SIGTERM (or its death) ends this worker cleanly
     _WORKER_EXECUTOR = spec.create()
     # The pool ends its workers with a normal interpreter exit: atexit stops the kernel.
     atexit.register(_WORKER_EXECUTOR.close)
