@@ -190,7 +190,11 @@ def import_cmd(source: str, output: str | None, parameters: str, year: int | Non
     if Path(source).is_dir():
         from evalkit.readers.folder import import_folder
 
-        sys.exit(import_folder(source, parameters=parameters, year=year, echo=click.echo))
+        try:
+            status = import_folder(source, parameters=parameters, year=year, echo=click.echo)
+        except EvalkitError as exc:
+            _fail(str(exc))
+        sys.exit(status)
     try:
         filing = read_filing(source)
     except EvalkitError as exc:

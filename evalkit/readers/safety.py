@@ -19,6 +19,7 @@ formulas are read by the value Excel cached when it saved the file.
 from __future__ import annotations
 
 import os
+import re
 import zipfile
 from pathlib import Path
 
@@ -31,6 +32,7 @@ MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024  # the sum of the members' declared s
 MAX_RATIO = 100  # uncompressed / compressed, per member (above RATIO_MIN_BYTES) and overall
 RATIO_MIN_BYTES = 1024 * 1024  # a member smaller than this is never a bomb, whatever its ratio
 MAX_MEMBERS = 10_000
+MAX_CELLS = 500_000  # cells of all sheets together; a self-evaluation table has a few thousand
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -93,6 +95,10 @@ def check_office_file(path: str | os.PathLike[str], suffix: str | None = None) -
         raise FilingError(
             file, f"不是 {label}（压缩包中没有 {member}）", expected=f"{app} 保存的 {kind} 文件"
         )
+    if kind == ".xlsx":
+        check_xlsx_cells(
+            p, [n for n in sorted(names) if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+        )
     if kind == ".docx" and "word/vbaProject.bin" in names:
         raise FilingError(
             file,
@@ -132,6 +138,60 @@ def _check_members(file: str, infos: list[zipfile.ZipInfo], size: int) -> None:
             file,
             f"整体压缩比异常（{total / max(size, 1):.0f}倍，上限{MAX_RATIO}倍），疑似压缩炸弹，已拒绝，未解压",
         )
+
+
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]{1,3})(\d+)(?::([A-Z]{1,3})(\d+))?\"")
+_CELL = re.compile(rb"<(?:\w+:)?c[\s>/]")
+
+
+def _column(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def check_xlsx_cells(path: str | os.PathLike[str], sheets: list[str], limit: int = MAX_CELLS) -> None:
+    """Refuse a workbook whose sheets hold more than ``limit`` cells, before openpyxl loads it.
+
+    A sheet's ``<dimension ref="A1:Z9000">`` (when present) gives its extent at once; the cells are
+    also counted by streaming each sheet's XML in chunks (nothing is parsed or kept), since a
+    dimension may be missing or wrong. Stops at the first chunk past the limit.
+    """
+    file = str(path)
+    total = 0
+    with zipfile.ZipFile(path) as zf:
+        for name in sheets:
+            counted = 0
+            tail = b""
+            with zf.open(name) as fh:
+                head = fh.read(4096)
+                m = _DIMENSION.search(head)
+                if m and m.group(3):
+                    extent = (_column(m.group(3)) - _column(m.group(1)) + 1) * (
+                        int(m.group(4)) - int(m.group(2)) + 1
+                    )
+                    if total + extent > limit:
+                        _too_many(file, name, total + extent, limit, declared=True)
+                chunk = head
+                while chunk:
+                    data = tail + chunk
+                    counted += len(_CELL.findall(data)) - len(_CELL.findall(tail))
+                    if total + counted > limit:
+                        _too_many(file, name, total + counted, limit)
+                    tail = data[-16:]
+                    chunk = fh.read(1 << 20)
+            total += counted
+
+
+def _too_many(file: str, sheet: str, count: int, limit: int, declared: bool = False) -> None:
+    how = "声明的范围含" if declared else "含有超过"
+    raise FilingError(
+        file,
+        f"工作表{how}{count:,}个单元格，超过导入上限{limit:,}个，不像自评表，已拒绝（未载入）",
+        where=f"压缩包成员 {sheet}",
+        expected="只含自评表的工作簿（删去无关的大数据表后再导入）",
+    )
 
 
 def _refuse_compound_file(p: Path, kind: str) -> None:
