@@ -43,7 +43,13 @@ _AMOUNTS = {
 @check("V191", "value", "error", "分值或自评得分为负数")
 def negative_weight(chk: Check, ctx: Context) -> Iterator[Finding]:
     """An indicator's 分值 or 得分 is negative: no rule gives negative points, and a negative weight
-    would otherwise read as a deduction in the score card."""
+    would otherwise read as a deduction in the score card.
+
+    Why: Scoring would carry the negative points into the total, where they look like a reviewer's
+    deduction (复核扣分 −-15.00) that nobody made.
+
+    Example: 分值 -15 on 受惠学生人数.
+    """
     for ind in ctx.filing.indicators:
         for label, value in (("分值", ind.weight), ("自评得分", ind.self_score)):
             if value is not None and value < 0:
@@ -55,7 +61,13 @@ def negative_weight(chk: Check, ctx: Context) -> Iterator[Finding]:
 @check("V192", "value", "error", "预算金额为负数")
 def negative_amount(chk: Check, ctx: Context) -> Iterator[Finding]:
     """A budget amount (预算数, 执行数, 基本/项目支出, a fund row) or the stated rate is negative:
-    only the 调整数 may be negative (a cut)."""
+    only the 调整数 may be negative (a cut).
+
+    Why: A negative budget still gives an execution rate and a score (8 of 10), so the error would
+    pass into the grade unnoticed.
+
+    Example: 全年预算数 -560 万元.
+    """
     b = ctx.filing.budget
     for name, label in _AMOUNTS.items():
         value = getattr(b, name)
@@ -82,7 +94,13 @@ def negative_amount(chk: Check, ctx: Context) -> Iterator[Finding]:
 def executed_far_above(chk: Check, ctx: Context) -> Iterator[Finding]:
     """The executed amount is far above the budget (by default more than 150 %, profile setting
     ``checks.execution_rate_limit``): the rate score is capped at 100 %, so a unit error (元 for
-    万元) or a wrong column would score in full unnoticed."""
+    万元) or a wrong column would score in full unnoticed.
+
+    Why: Spending far beyond the budget is either an error in the table or a real overrun that
+    the review must name; the capped score hides both.
+
+    Example: 预算数 560 万元, 执行数 56000 万元 (100 times).
+    """
     b = ctx.card.budget
     limit = ctx.profile.checks.execution_rate_limit
     if b.denominator and b.denominator > 0 and b.executed is not None and b.executed > b.denominator * limit:
@@ -98,7 +116,12 @@ def executed_far_above(chk: Check, ctx: Context) -> Iterator[Finding]:
 @check("V194", "value", "warning", "指标值或完成值为负数")
 def negative_value(chk: Check, ctx: Context) -> Iterator[Finding]:
     """A numeric target or actual is negative (``-15人``): counts and rates are not negative, and
-    scoring counts a negative actual as 0."""
+    scoring counts a negative actual as 0.
+
+    Why: A sign typed by mistake changes the score silently (a negative actual scores 0).
+
+    Example: 实际完成值 ``-15人`` for a count of people.
+    """
     for ind in ctx.filing.indicators:
         for label, value in (("指标值", ind.target), ("完成值", ind.actual)):
             if value.kind == "number" and value.number is not None and value.number < 0:
@@ -109,7 +132,13 @@ def negative_value(chk: Check, ctx: Context) -> Iterator[Finding]:
 
 @check("S191", "self_score", "error", "自评总分超过满分")
 def declared_above_full(chk: Check, ctx: Context) -> Iterator[Finding]:
-    """The declared total (自评得分) is above the full score of the profile (100) or negative."""
+    """The declared total (自评得分) is above the full score of the profile (100) or negative.
+
+    Why: A total outside 0–100 is no score under the rules; its grade and the comparison with the
+    recomputed total mean nothing.
+
+    Example: 自评得分 120.
+    """
     total = ctx.filing.unit.declared_total
     full = ctx.profile.max_total
     if total is not None and (total > full + ctx.profile.tolerance or total < 0):
@@ -173,7 +202,13 @@ def impossible_dates(text: str, chinese_numerals_only: bool = False) -> list[str
 @check("D191", "date", "error", "日期不存在")
 def impossible_date(chk: Check, ctx: Context) -> Iterator[Finding]:
     """A date that names no calendar day, in any notation: 填报日期 ``2024.13.45``,
-    ``二〇二四年十三月四十五日``, ``2024年2月30日``; in a target or actual as well (``2024年13月底完成``)."""
+    ``二〇二四年十三月四十五日``, ``2024年2月30日``; in a target or actual as well (``2024年13月底完成``).
+
+    Why: An impossible date cannot be checked against the fiscal year or a deadline, so the date
+    checks stay silent on exactly the dates that are most wrong.
+
+    Example: 填报日期 ``二〇二四年十三月四十五日``.
+    """
     unit = ctx.filing.unit
     for written in impossible_dates(unit.filing_date or ""):
         yield chk.finding(

@@ -11,7 +11,6 @@ with the control characters XML cannot hold replaced by U+FFFD.
 from __future__ import annotations
 
 import os
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
@@ -27,6 +26,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm
 
 from evalkit.checks import CATALOGUE, FAMILY_LABELS, SEVERITY_LABELS, fmt
+from evalkit.fileio import xml_text
 from evalkit.model import LEVEL1_BENEFIT, LEVEL1_OUTPUT, LEVEL1_SATISFACTION
 from evalkit.report import conclusion as cc
 from evalkit.scoring.decisions import OPINION_LABELS
@@ -53,14 +53,13 @@ SECTIONS = (
 YEAR_SECTIONS = ("一、总体情况", "二、得分排名", "三、等级分布", "四、共性问题", "五、得分变动较大的单位")
 SCORE_ROWS = ("预算执行率", LEVEL1_OUTPUT, LEVEL1_BENEFIT, LEVEL1_SATISFACTION)
 BASIS_LABELS = {"planned": "年初预算数", "adjusted": "全年预算数"}
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def safe_text(value: Any) -> str:
     """Text fit for a .docx run: None → "", control characters XML cannot hold → U+FFFD."""
     if value is None:
         return ""
-    return _CONTROL.sub("\ufffd", str(value))
+    return xml_text(str(value))
 
 
 def _num(value: float | None) -> str:

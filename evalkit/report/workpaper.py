@@ -25,6 +25,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from evalkit.fileio import text_cell, xml_text
 from evalkit.report.conclusion import LastYear
 from evalkit.scoring.rules import RULE_LABELS
 from evalkit.values import notation as nt
@@ -61,7 +62,6 @@ UNIT_COLUMNS = (
 LAST_YEAR_COLUMN = "上年实际完成值"
 SCORE_FORMAT = "0.00"
 PERCENT_FORMAT = "0.00%"
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
 _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -69,8 +69,8 @@ _WRAP = Alignment(wrap_text=True, vertical="top")
 
 
 def clean_text(value: Any) -> str:
-    """A cell's text: control characters XML cannot hold replaced by U+FFFD."""
-    return _CONTROL.sub("\ufffd", "" if value is None else str(value))
+    """A cell's text: control characters XML cannot hold replaced by U+FFFD (evalkit.fileio.xml_text)."""
+    return xml_text("" if value is None else str(value))
 
 
 def sheet_name(name: str, used: set[str]) -> str:
@@ -89,9 +89,7 @@ def sheet_name(name: str, used: set[str]) -> str:
 
 
 def _text_cell(ws: Any, value: Any) -> WriteOnlyCell:
-    cell = WriteOnlyCell(ws, value=clean_text(value))
-    cell.data_type = "s"  # a string, even when it starts with "=": never a formula
-    return cell
+    return text_cell(ws, clean_text(value))  # a string, even when it starts with "=": never a formula
 
 
 def _number_cell(ws: Any, value: float | None, number_format: str = SCORE_FORMAT) -> WriteOnlyCell:
