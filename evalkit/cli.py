@@ -6,7 +6,6 @@ matplotlib or pydantic on its path.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -322,14 +321,13 @@ def run_cmd(
             scheduler=scheduler,
         )
     except (Interrupted, KeyboardInterrupt) as exc:
+        from evalkit.batch.guard import die_by_signal
+
         # One line, no traceback: a rerun continues. Workers, kernels and staging are already
-        # cleaned; exit at once rather than join the process pool's threads, which may wait on
-        # workers that are gone.
-        text = str(exc) or "已中断；再次运行 evalkit run 会跳过已完成的单位，从未完成的继续"
-        click.echo(text, err=True)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(130)
+        # cleaned; end by the signal at once rather than join the process pool's threads, which
+        # may wait on workers that are gone.
+        click.echo(str(exc) or "已中断；再次运行 evalkit run 会跳过已完成的单位，从未完成的继续", err=True)
+        die_by_signal()
     except (EvalkitError, FileNotFoundError) as exc:
         _fail(str(exc))
     done = [o for o in result.outcomes if o.status == "ok"]

@@ -2,7 +2,7 @@
 
 Layers, highest first (``|``: side by side, neither imports the other):
 cli > batch | workbench > report > pipeline > checks > scoring > readers | prose > base (errors,
-model, levels, fileio, _lazy, resources and the package root's ``__version__``) > values.
+model, levels, fileio, safeyaml, _lazy, resources and the package root's ``__version__``) > values.
 ``values`` (the cell notation) is the leaf: it imports nothing else of evalkit, and the filing
 model's ``Indicator.target`` / ``.actual`` are parsed by it.
 Every import counts — top-level, inside a function, under ``TYPE_CHECKING`` — because each is a
@@ -29,7 +29,7 @@ RANKS: dict[str, int] = {
     "scoring": 3,
     "readers": 2,
     "prose": 2,
-    **dict.fromkeys(("errors", "model", "levels", "fileio", "_lazy", "resources", "__init__"), 1),
+    **dict.fromkeys(("errors", "model", "levels", "fileio", "safeyaml", "_lazy", "resources", "__init__"), 1),
     "values": 0,
 }
 BASE = 1  # the base modules may import each other (levels uses model's names)

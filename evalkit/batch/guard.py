@@ -177,14 +177,31 @@ def _stale_temps(out_dir: Path) -> Iterator[Path]:
                     yield entry
 
 
+def children(recursive: bool = True) -> list[object]:
+    """The processes this one started, except multiprocessing's resource tracker (it ends by
+    itself with this process, and a signal makes it print a traceback)."""
+    try:
+        found = _psutil().Process().children(recursive=recursive)
+    except Exception:
+        return []
+    out = []
+    for proc in found:
+        try:
+            if "resource_tracker" in " ".join(proc.cmdline()):
+                continue
+        except Exception:
+            continue  # gone already
+        out.append(proc)
+    return out
+
+
 def end_children(wait: float = 3.0) -> None:
     """End every process this one started (a worker's kernels); never raises."""
-    try:
-        children = _psutil().Process().children(recursive=True)
-    except Exception:
+    children_ = children()
+    if not children_:
         return
     with contextlib.suppress(Exception):
-        end_processes(children, wait)
+        end_processes(children_, wait)
 
 
 # ------------------------------------------------------------------------------------------ signals
@@ -194,11 +211,38 @@ def terminate_as_error() -> object:
     def handler(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
+    def on_int(signum: int, frame: object) -> None:
+        global _RECEIVED
+        _RECEIVED = signal.SIGINT
+        raise KeyboardInterrupt
+
+    def on_term(signum: int, frame: object) -> None:
+        global _RECEIVED
+        _RECEIVED = signal.SIGTERM
+        raise KeyboardInterrupt
+
     try:
         old_int = signal.getsignal(signal.SIGINT)
-        return signal.signal(signal.SIGTERM, handler), old_int
+        if old_int is signal.default_int_handler:  # keep an ignored Ctrl-C ignored
+            signal.signal(signal.SIGINT, on_int)
+        return signal.signal(signal.SIGTERM, on_term), old_int
     except ValueError:  # not the main thread (a notebook's or a server's): leave signals alone
         return None
+
+
+_RECEIVED: int = signal.SIGINT  # the signal that stopped the run (what the process then dies by)
+
+
+def die_by_signal(signum: int | None = None) -> None:
+    """End this process by ``signum`` (default: the one that stopped the run), as an unhandled
+    signal would: the shell sees 130 for Ctrl-C, 143 for SIGTERM. Used once everything is
+    cleaned up, so no interpreter shutdown waits on a process pool whose workers are gone."""
+    sig = signum or _RECEIVED
+    sys.stdout.flush()
+    sys.stderr.flush()
+    signal.signal(sig, signal.SIG_DFL)
+    os.kill(os.getpid(), sig)
+    time.sleep(5)  # the signal is delivered at once; this only keeps the interpreter from going on
 
 
 def hold_signals() -> None:
@@ -225,7 +269,7 @@ def worker_signals() -> None:
 
     def on_term(signum: int, frame: object) -> None:
         end_children(wait=2.0)
-        os._exit(0)
+        die_by_signal(signal.SIGTERM)
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, on_term)

@@ -41,6 +41,7 @@ from evalkit.batch.guard import (
     STAGING_PREFIX,
     Interrupted,
     check_year,
+    children,
     end_children,
     end_processes,
     hold_signals,
@@ -336,16 +337,15 @@ def _run_pool(
         # End the workers now (each ends its kernel on SIGTERM) instead of waiting for their
         # units: an interrupted run must stop, and a rerun continues where it stopped. No join:
         # the pool's queues may hold data for workers that are gone.
-        end_processes([_proc(p.pid) for p in list(getattr(pool, "_processes", {}).values())])
+        end_processes(_workers())
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
 
 
-def _proc(pid: int) -> Any:
-    import psutil
-
-    return psutil.Process(pid)
+def _workers() -> list[Any]:
+    # The pool's workers are this process's children (their kernels are grandchildren).
+    return children(recursive=False)
 
 
 def _open_cluster(
