@@ -321,13 +321,11 @@ def run_cmd(
             scheduler=scheduler,
         )
     except (Interrupted, KeyboardInterrupt) as exc:
-        from evalkit.batch.guard import die_by_signal
+        from evalkit.batch.guard import exit_interrupted
 
-        # One line, no traceback: a rerun continues. Workers, kernels and staging are already
-        # cleaned; end by the signal at once rather than join the process pool's threads, which
-        # may wait on workers that are gone.
+        # One line, no traceback: a rerun continues. Workers, kernels and staging are cleaned.
         click.echo(str(exc) or "已中断；再次运行 evalkit run 会跳过已完成的单位，从未完成的继续", err=True)
-        die_by_signal()
+        exit_interrupted()
     except (EvalkitError, FileNotFoundError) as exc:
         _fail(str(exc))
     done = [o for o in result.outcomes if o.status == "ok"]

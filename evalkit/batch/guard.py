@@ -233,10 +233,15 @@ def terminate_as_error() -> object:
 _RECEIVED: int = signal.SIGINT  # the signal that stopped the run (what the process then dies by)
 
 
+def exit_interrupted() -> None:
+    """Exit with 128 + the signal that stopped the run (130 for Ctrl-C, 143 for SIGTERM), as a
+    shell reports a program a signal ended; the workers are gone, so nothing waits on them."""
+    sys.exit(128 + int(_RECEIVED))
+
+
 def die_by_signal(signum: int | None = None) -> None:
     """End this process by ``signum`` (default: the one that stopped the run), as an unhandled
-    signal would: the shell sees 130 for Ctrl-C, 143 for SIGTERM. Used once everything is
-    cleaned up, so no interpreter shutdown waits on a process pool whose workers are gone."""
+    signal would. A worker uses it once its kernels are ended: no interpreter shutdown runs."""
     sig = signum or _RECEIVED
     sys.stdout.flush()
     sys.stderr.flush()
