@@ -33,6 +33,7 @@ from pydantic import (
 )
 
 from evalkit.errors import DecisionsError
+from evalkit.fileio import quote
 from evalkit.safeyaml import YamlRefused, load_yaml
 
 FORMAT = "evalkit-review/2"
@@ -377,7 +378,7 @@ def decisions_from_dict(data: Any, source: str = "") -> Decisions:
     except ValidationError as exc:
         found = []
         for err in exc.errors():
-            shown = "" if err["type"] in ("missing", "value_error") else f"，给定值 {err.get('input')!r}"
+            shown = "" if err["type"] in ("missing", "value_error") else f"，给定值 {quote(err.get('input'))}"
             found.append(f"{_place(err['loc'], data)}：{_message(err)}{shown}")
         if len(found) == 1:
             raise DecisionsError(f"{where}：{found[0]}") from exc

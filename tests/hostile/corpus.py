@@ -549,18 +549,19 @@ def cases() -> list[Case]:
         refused("年度"))  # fmt: skip
 
     # Item 7: inputs that raised tracebacks.
-    add("reason-number", 7, "decision reason a number", "exit 0, reviewed",
-        with_decisions(dump({"items": {"g1r1": {"deduction": 1, "reason": 42}}})), lambda s: clean(s) and s.code == 0)  # fmt: skip
+    add("reason-number", 7, "decision reason a number", "exit 2 naming items.g1r1 and reason",
+        with_decisions(dump({"items": {"g1r1": {"deduction": 1, "reason": 42}}})),
+        refused("unit.review.yaml", "items.g1r1", "reason"))  # fmt: skip
     add("reason-null", 7, "decision reason null", "exit 0", with_decisions("items:\n  g1r1:\n    reason: null\n"),
         lambda s: clean(s) and s.code == 0)  # fmt: skip
-    add("reason-list", 7, "decision reason a list", "exit 2 naming items.g1r1.reason",
-        with_decisions("items:\n  g1r1:\n    reason: [a, b]\n"), refused("unit.review.yaml", "items.g1r1.reason"))  # fmt: skip
+    add("reason-list", 7, "decision reason a list", "exit 2 naming items.g1r1 and reason",
+        with_decisions("items:\n  g1r1:\n    reason: [a, b]\n"), refused("unit.review.yaml", "items.g1r1", "reason"))  # fmt: skip
     add("score-inf", 7, "decision score .inf", "exit 2 naming items.g1r1.score", with_decisions("items:\n  g1r1:\n    score: .inf\n"),
         refused("unit.review.yaml", "有限"))  # fmt: skip
     add("score-text", 7, "decision score 'abc'", "exit 2", with_decisions("items:\n  g1r1:\n    score: abc\n"),
         refused("unit.review.yaml", "items.g1r1"))  # fmt: skip
-    add("history-entry", 7, "history entry not a mapping", "exit 2 naming history", with_decisions("history: [1, two]\n"),
-        refused("unit.review.yaml", "history"))  # fmt: skip
+    add("history-entry", 7, "history entry not a mapping", "exit 2 naming 保存记录 (history)", with_decisions("history: [1, two]\n"),
+        refused("unit.review.yaml", "保存记录"))  # fmt: skip
     add(
         "items-list",
         7,
