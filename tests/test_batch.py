@@ -221,6 +221,17 @@ def test_unchanged_units_are_skipped(batch: SimpleNamespace, tmp_path: Path) -> 
     (root / "parameters" / YEAR / f"{BROKEN}.yaml").unlink()
     out = root / "outputs" / YEAR
     stamps = {p.name: p.stat().st_mtime_ns for p in out.glob("*.html") if p.name != "index.html"}
+    # The notebooks were opened and saved in JupyterLab: outputs, counts and widget state written.
+    for name in ("review.ipynb", "summary.ipynb"):
+        nb = nbformat.read(root / "notebooks" / name, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.execution_count = 7
+                cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="已运行\n")]
+        nb.metadata["widgets"] = {
+            "application/vnd.jupyter.widget-state+json": {"state": {}, "version_minor": 0}
+        }
+        nbformat.write(nb, root / "notebooks" / name)
 
     again = run_batch(
         year=YEAR, jobs=2, parameters=root / "parameters", outputs=root / "outputs", progress=False

@@ -29,7 +29,8 @@ from evalkit.errors import EvalkitError
 
 if TYPE_CHECKING:
     from evalkit.batch.executors import Executor, ExecutorSpec
-    from evalkit.batch.runner import UnitOutcome, UnitTask
+    from evalkit.batch.plan import UnitTask
+    from evalkit.batch.worker import UnitOutcome
 
 PLUGIN_NAME = "evalkit-warm-kernel"
 LOCAL = "local"
@@ -111,7 +112,7 @@ def check_paths(client: Client, parameters: Path, out_dir: Path, notebooks: Path
 
 
 def _unit_on_worker(task: UnitTask) -> UnitOutcome:
-    from evalkit.batch.runner import run_unit
+    from evalkit.batch.worker import run_unit
 
     plugin = get_worker().plugins[PLUGIN_NAME]
     return run_unit(task, plugin.executor)
