@@ -241,3 +241,23 @@ def test_a_system_site_packages_venv_finds_nbconvert_templates(
     monkeypatch.setenv("JUPYTER_PATH", "")
     kernels.ensure_kernel(tmp_path / "k")
     assert os.environ["JUPYTER_PATH"] == str(tmp_path / "k")
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in re.findall(r"\d+", text.split("rc")[0])[:3])
+
+
+def test_constraints_pin_every_declared_package() -> None:
+    # CI installs with constraints.txt: a package declared but not pinned would float to its
+    # newest release there. Regenerate with `python .ci/freeze_constraints.py`.
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            pins[normalize(name)] = version.strip()
+    wanted = declared(tuple(pyproject()["project"]["optional-dependencies"]))
+    assert sorted(set(wanted) - set(pins)) == []
+    for name, spec in wanted.items():
+        low = re.search(r">=\s*([\d.]+)", spec)
+        if low:
+            assert _version(pins[name]) >= _version(low.group(1)), (name, pins[name], spec)
