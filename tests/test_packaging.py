@@ -162,7 +162,13 @@ def test_wheel_works_outside_the_checkout(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for bundled in ("profiles/mof-2020.yaml", "notebooks/review.ipynb", f"samples/2024/{SEED_ID}.yaml"):
         assert f"evalkit/resources/{bundled}" in names
-    assert "evalkit/report/templates/evalkit_report/index.html.j2" in names
+    # Every file of the package (templates, layouts, the Word template, …) ships, not only code.
+    shipped = {
+        f.relative_to(ROOT).as_posix()
+        for f in (ROOT / "evalkit").rglob("*")
+        if f.is_file() and "__pycache__" not in f.parts and f.suffix != ".pyc"
+    }
+    assert sorted(shipped - names) == []
     venv = tmp_path / "venv"
     # The dependencies come from this interpreter's site-packages; evalkit only from the wheel.
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
