@@ -148,7 +148,9 @@ def test_reviewer_decisions_marked_in_report(batch: SimpleNamespace) -> None:
     assert marked == {"g1r1", "g1r5"}
     rows = {
         tr["data-key"]: tr
-        for tr in soup(batch.out / f"{CULTURE}.html").find_all("tr", attrs={"data-key": True})
+        for tr in soup(batch.out / f"{CULTURE}.html").find_all(
+            "tr", attrs={"data-key": True, "data-score": True}
+        )
     }
     assert (rows["g1r5"]["data-score"], rows["g1r5"]["data-deduction"]) == ("7.50", "0.00")
     assert (rows["g1r1"]["data-score"], rows["g1r1"]["data-deduction"]) == ("12.50", "2.00")
