@@ -1,21 +1,29 @@
 """Batch speed: the naive papermill loop against ``evalkit run`` (fresh and warm) and a no-kernel floor.
 
-    python bench/bench_batch.py --n 100 --modes naive,fresh,warm,floor --jobs 2
+    python bench/bench_batch.py --n 100 --modes naive,naive-p,fresh,warm,dask,floor --jobs 2 --rounds 3
 
 Makes N synthetic units (10–40 indicators each, every value notation evalkit reads) in a temporary
 project, then measures, one mode after the other on the same units:
 
 - ``naive``: the shell loop a user writes first — ``papermill`` then ``jupyter nbconvert --to html
   --no-input`` per unit, one after the other;
+- ``naive-p``: the same loop under ``xargs -P <jobs>`` (the naive loop at equal parallelism);
+- ``dask``: ``evalkit run --scheduler local --jobs J`` (a Dask LocalCluster, evalkit.batch.cluster);
 - ``fresh``: ``evalkit run --executor fresh`` (papermill, a new kernel per unit, ``--jobs`` workers);
 - ``warm``: ``evalkit run --executor warm`` (kept, prewarmed kernels reset between units);
 - ``floor``: the same evalkit computations and charts written straight to HTML and JSON in Python,
   with no kernel and no notebook (``--jobs`` processes).
 
-It prints seconds per unit for each mode (the units' phase; the summary page is reported
-separately), the ratios naive/fresh (a/b), naive/warm (a/c) and warm/floor (c/d), and the peak
-memory of the orchestrator process (``evalkit run`` itself; its workers and kernels are reported
-apart). ``--n 100,2000`` runs each mode at each size and adds a linearity line. It is a benchmark,
+It prints, per mode, wall seconds per unit (the units' phase; the summary page is reported
+separately) and CPU seconds per unit of the whole process tree (user + system of every process the
+mode started, reaped children included: ``getrusage(RUSAGE_CHILDREN)`` around the mode;
+``--sample`` checks that figure once against psutil sampling of the tree). ``--rounds R`` runs the
+modes R times, interleaved (the order rotates each round), and prints medians with their range.
+With ``--fixed-n M`` (default 2, when below N) every mode also runs at M units each round, which
+separates the fixed CPU of a run from the marginal CPU per unit (a line through the two sizes).
+The ratios are naive/fresh (a/b), naive/warm (a/c), naive-p/warm at equal parallelism, warm/floor
+(c/d) and dask/warm, in CPU and wall; and the peak memory of the orchestrator process (``evalkit
+run`` itself; its workers and kernels are reported apart). ``--n 100,2000`` runs each mode at each size and adds a linearity line. It is a benchmark,
 not a test: ``tests/test_bench.py`` only runs it at a tiny N to show that it works.
 """
 
@@ -27,6 +35,7 @@ import os
 import random
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,7 +46,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 YEAR = "2024"
-MODES = ("naive", "fresh", "warm", "floor")
+MODES = ("naive", "naive-p", "fresh", "warm", "dask", "floor")
 
 # (level1, level2, name, target, actual): every notation the value parser knows, met and unmet.
 ROWS = [
@@ -173,8 +182,9 @@ def make_project(root: Path, n: int, seed: int = 2024) -> Path:
 
 
 # ------------------------------------------------------------------------------------- modes
-def run_naive(root: Path, out: Path) -> dict[str, Any]:
-    """papermill CLI, then ``jupyter nbconvert --to html --no-input``, per unit, one after the other."""
+def run_naive(root: Path, out: Path, jobs: int = 1) -> dict[str, Any]:
+    """papermill CLI, then ``jupyter nbconvert --to html --no-input``, per unit; ``jobs`` > 1 runs the
+    same per-unit script under ``xargs -P jobs`` (the naive loop at equal parallelism)."""
     from evalkit.batch.kernels import ensure_kernel
 
     kernel = ensure_kernel()  # the same interpreter and kernel spec as evalkit run
@@ -185,60 +195,57 @@ def run_naive(root: Path, out: Path) -> dict[str, Any]:
     notebook = root / "notebooks" / "review.ipynb"
     bindir = Path(sys.executable).parent
     papermill = (
-        [str(bindir / "papermill")]
-        if (bindir / "papermill").exists()
-        else [sys.executable, "-m", "papermill"]
+        str(bindir / "papermill") if (bindir / "papermill").exists() else f"{sys.executable} -m papermill"
     )
-    jupyter = (
-        [str(bindir / "jupyter")] if (bindir / "jupyter").exists() else [sys.executable, "-m", "jupyter"]
+    jupyter = str(bindir / "jupyter") if (bindir / "jupyter").exists() else f"{sys.executable} -m jupyter"
+    profile = root / "parameters" / "profiles" / "mof-2020.yaml"
+    # One unit, as a user's shell loop would run it (parameters as evalkit run gives them: a full
+    # profile path, since the kernel runs in notebooks/). Prints the unit when it failed.
+    script = out / "naive-unit.sh"
+    script.write_text(
+        "#!/bin/sh\n"
+        'stem=$(basename "$1" .yaml)\n'
+        f'{papermill} "{notebook}" "{out}/$stem.ipynb" -p unit "$1" -p profile "{profile}" '
+        f'-p result_json "{out}/$stem.json" -p interactive False -k {kernel} --cwd "{root / "notebooks"}" '
+        "--no-progress-bar >/dev/null 2>&1 &&\n"
+        f'{jupyter} nbconvert --to html --no-input "{out}/$stem.ipynb" >/dev/null 2>&1 || echo "FAILED $1"\n',
+        encoding="utf-8",
     )
-    failed = 0
+    listing = "\n".join(str(u) for u in units) + "\n"
+    before = _children_cpu()
     started = time.perf_counter()
-    for unit in units:
-        executed = out / f"{unit.stem}.ipynb"
-        # Parameters as evalkit run gives them (a full profile path: the kernel runs in notebooks/).
-        cmd = [
-            *papermill,
-            str(notebook),
-            str(executed),
-            "-p",
-            "unit",
-            str(unit),
-            "-p",
-            "profile",
-            str(root / "parameters" / "profiles" / "mof-2020.yaml"),
-            "-p",
-            "result_json",
-            str(out / f"{unit.stem}.json"),
-            "-p",
-            "interactive",
-            "False",
-            "-k",
-            kernel,
-            "--cwd",
-            str(root / "notebooks"),
-            "--no-progress-bar",
-        ]
-        ok = subprocess.run(cmd, capture_output=True).returncode == 0
-        ok = ok and (
-            subprocess.run(
-                [*jupyter, "nbconvert", "--to", "html", "--no-input", str(executed)], capture_output=True
-            ).returncode
-            == 0
-        )
-        failed += not ok
+    proc = subprocess.run(
+        ["xargs", "-P", str(max(jobs, 1)), "-n", "1", "sh", str(script)],
+        input=listing,
+        capture_output=True,
+        text=True,
+    )
     seconds = time.perf_counter() - started
-    return {"units": len(units), "failed": failed, "units_seconds": seconds}
+    cpu = _children_cpu() - before  # xargs, sh, papermill, nbconvert and the kernels, all reaped
+    failed = sum(1 for line in proc.stdout.splitlines() if line.startswith("FAILED "))
+    return {"units": len(units), "failed": failed, "units_seconds": seconds, "cpu_seconds": cpu}
 
 
-def run_evalkit(root: Path, out: Path, executor: str, jobs: int, restart_every: int) -> dict[str, Any]:
-    """``evalkit run`` in its own process (so its peak memory is its own); returns its timings."""
+def run_evalkit(
+    root: Path,
+    out: Path,
+    executor: str,
+    jobs: int,
+    restart_every: int,
+    scheduler: str | None = None,
+    sample: bool = False,
+) -> dict[str, Any]:
+    """``evalkit run`` in its own process (so its peak memory is its own); returns its timings.
+
+    ``sample``: also sum the CPU of the process tree by polling it with psutil (every process seen,
+    its last reading), to check the rusage figure."""
     code = (
         "import json, resource, sys, time\n"
         "from evalkit.batch.runner import run_batch\n"
         "t = time.perf_counter()\n"
         f"r = run_batch(year={YEAR!r}, jobs={jobs}, force=True, parameters={str(root / 'parameters')!r}, "
-        f"outputs={str(out)!r}, progress=False, executor={executor!r}, restart_every={restart_every})\n"
+        f"outputs={str(out)!r}, progress=False, executor={executor!r}, restart_every={restart_every}, "
+        f"scheduler={scheduler!r})\n"
         "self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         "kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
         "ran = [o for o in r.outcomes if o.status != 'skipped']\n"
@@ -249,20 +256,47 @@ def run_evalkit(root: Path, out: Path, executor: str, jobs: int, restart_every: 
         " 'errors': sorted({o.error for o in r.failed})[:3]}))\n"
     )
     before = _children_cpu()
-    proc = subprocess.run(
+    proc = subprocess.Popen(
         [sys.executable, "-c", code],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
         cwd=root,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
+    sampled = _sample_tree(proc) if sample else None
+    stdout, stderr = proc.communicate()
     if proc.returncode != 0:
-        raise RuntimeError(f"evalkit run ({executor}) failed:\n{proc.stderr[-3000:]}")
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
+        raise RuntimeError(f"evalkit run ({executor}) failed:\n{stderr[-3000:]}")
+    result = json.loads(stdout.strip().splitlines()[-1])
     # CPU of the whole run (orchestrator, workers, kernels: every process it waited for), which a
     # shared machine's load disturbs far less than wall time.
     result["cpu_seconds"] = _children_cpu() - before
+    if sampled is not None:
+        result["sampled_cpu_seconds"] = sampled
     return result
+
+
+def _sample_tree(proc: subprocess.Popen, every: float = 0.1) -> float:
+    """CPU seconds of ``proc`` and its descendants, polled until it exits (psutil)."""
+    import psutil
+
+    seen: dict[tuple[int, float], float] = {}  # (pid, create time) -> last user+system reading
+    root = psutil.Process(proc.pid)
+    while proc.poll() is None:
+        try:
+            tree = [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            break
+        for p in tree:
+            try:
+                with p.oneshot():
+                    t = p.cpu_times()
+                    seen[(p.pid, p.create_time())] = t.user + t.system
+            except psutil.Error:
+                continue
+        time.sleep(every)
+    return sum(seen.values())
 
 
 def _children_cpu() -> float:
@@ -312,17 +346,19 @@ def run_floor(root: Path, out: Path, jobs: int) -> dict[str, Any]:
     )
     args = [(str(u), profile, str(out)) for u in units]
     ctx = multiprocessing.get_context("spawn")
+    before_self, before_kids = time.process_time(), _children_cpu()
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_floor_warm) as pool:
         list(pool.map(time.sleep, [0.5] * jobs))  # the workers exist and have imported
         started = time.perf_counter()
         done = list(pool.map(_floor_unit, args, chunksize=1))
         seconds = time.perf_counter() - started
-    return {"units": len(units), "failed": done.count(False), "units_seconds": seconds}
+    cpu = time.process_time() - before_self + _children_cpu() - before_kids  # workers reaped by now
+    return {"units": len(units), "failed": done.count(False), "units_seconds": seconds, "cpu_seconds": cpu}
 
 
 # ------------------------------------------------------------------------------------- report
 def cpu_per_unit(r: dict[str, Any] | None) -> float | None:
-    """CPU seconds per unit of a whole ``evalkit run`` (all its processes; includes the summary)."""
+    """CPU seconds per unit of a whole mode run (all its processes; includes the summary)."""
     return r["cpu_seconds"] / r["units"] if r and r.get("units") and "cpu_seconds" in r else None
 
 
@@ -331,51 +367,127 @@ def per_unit(r: dict[str, Any] | None) -> float | None:
     return r["units_seconds"] / r["units"] if r and r.get("units") else None
 
 
-def table(n: int, jobs: int, results: dict[str, dict[str, Any]]) -> str:
-    """The printed result of one size."""
+def _med(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def _spread(values: list[float], digits: int = 3) -> str:
+    """``median [min–max]`` (just the value for one round)."""
+    if not values:
+        return "—"
+    med = f"{_med(values):.{digits}f}"
+    return med if len(values) == 1 else f"{med} [{min(values):.{digits}f}–{max(values):.{digits}f}]"
+
+
+def fixed_marginal(runs: list[dict[str, Any]], small: list[dict[str, Any]]) -> tuple[float, float] | None:
+    """(fixed CPU s per run, marginal CPU s per unit): the line through the median CPU at two sizes."""
+    if not runs or not small or "cpu_seconds" not in runs[0] or "cpu_seconds" not in small[0]:
+        return None
+    n, m = runs[0]["units"], small[0]["units"]
+    if n <= m:
+        return None
+    big, little = _med([r["cpu_seconds"] for r in runs]), _med([r["cpu_seconds"] for r in small])
+    marginal = (big - little) / (n - m)
+    return big - marginal * n, marginal
+
+
+def table(
+    n: int,
+    jobs: int,
+    results: dict[str, list[dict[str, Any]]],
+    small: dict[str, list[dict[str, Any]]] | None = None,
+) -> str:
+    """The printed result of one size: medians over the rounds with their ranges."""
+    small = small or {}
+    rounds = max((len(v) for v in results.values()), default=0)
     lines = [
-        f"N={n} units, jobs={jobs}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}",
-        f"{'mode':<7}{'units':>6}{'failed':>7}{'s/unit':>9}{'units s':>10}{'summary s':>11}"
-        f"{'orch. peak MB':>15}{'workers MB':>12}{'retries':>9}{'cpu s/unit':>11}",
+        f"N={n} units, jobs={jobs}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, {rounds} round(s), "
+        f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} at the end",
+        f"{'mode':<8}{'units':>6}{'failed':>7}  {'wall s/unit':<22}{'cpu s/unit':<22}{'fixed cpu s':>12}"
+        f"{'cpu s/unit marg.':>17}{'summary s':>10}{'orch. peak MB':>15}{'workers MB':>12}{'retries':>9}",
     ]
     for mode in MODES:
-        r = results.get(mode)
-        if not r:
+        runs = results.get(mode)
+        if not runs:
             continue
-        rss = f"{r['peak_rss_kb'] / 1024:.0f}" if "peak_rss_kb" in r else "—"
-        kids = f"{r['child_peak_rss_kb'] / 1024:.0f}" if "child_peak_rss_kb" in r else "—"
-        summary = f"{r['summary_seconds']:.1f}" if "summary_seconds" in r else "—"
-        retries = f"{r.get('start_retries', 0)}/{r.get('reruns', 0)}" if "start_retries" in r else "—"
-        cpu = cpu_per_unit(r)
+        last = runs[-1]
+        walls = [per_unit(r) for r in runs]
+        cpus = [c for c in (cpu_per_unit(r) for r in runs) if c is not None]
+        fm = fixed_marginal(runs, small.get(mode, []))
+        rss = f"{max(r['peak_rss_kb'] for r in runs) / 1024:.0f}" if "peak_rss_kb" in last else "—"
+        kids = (
+            f"{max(r['child_peak_rss_kb'] for r in runs) / 1024:.0f}" if "child_peak_rss_kb" in last else "—"
+        )
+        summary = f"{_med([r['summary_seconds'] for r in runs]):.1f}" if "summary_seconds" in last else "—"
+        retries = (
+            f"{sum(r.get('start_retries', 0) for r in runs)}/{sum(r.get('reruns', 0) for r in runs)}"
+            if "start_retries" in last
+            else "—"
+        )
         lines.append(
-            f"{mode:<7}{r['units']:>6}{r['failed']:>7}{per_unit(r):>9.3f}{r['units_seconds']:>10.1f}"
-            f"{summary:>11}{rss:>15}{kids:>12}{retries:>9}{f'{cpu:.3f}' if cpu else '—':>11}"
+            f"{mode:<8}{last['units']:>6}{max(r['failed'] for r in runs):>7}  {_spread(walls):<22}{_spread(cpus):<22}"
+            f"{f'{fm[0]:.1f}' if fm else '—':>12}{f'{fm[1]:.3f}' if fm else '—':>17}"
+            f"{summary:>10}{rss:>15}{kids:>12}{retries:>9}"
         )
     ratios = []
     for label, a, b in (
         ("a/b naive/fresh", "naive", "fresh"),
         ("a/c naive/warm", "naive", "warm"),
+        ("naive-p/warm (equal parallelism)", "naive-p", "warm"),
         ("c/d warm/floor", "warm", "floor"),
+        ("dask/warm", "dask", "warm"),
     ):
-        pa, pb = per_unit(results.get(a)), per_unit(results.get(b))
-        if pa and pb:
-            ratios.append(f"{label} = {pa / pb:.1f}x")
+        ra, rb = results.get(a), results.get(b)
+        if not ra or not rb:
+            continue
+        wall = _med([per_unit(r) for r in ra]) / _med([per_unit(r) for r in rb])
+        part = f"{label}: wall {wall:.1f}x"
+        ca = [c for c in (cpu_per_unit(r) for r in ra) if c is not None]
+        cb = [c for c in (cpu_per_unit(r) for r in rb) if c is not None]
+        if ca and cb:
+            part += f", cpu {_med(ca) / _med(cb):.2f}x"
+        fa, fb = fixed_marginal(ra, small.get(a, [])), fixed_marginal(rb, small.get(b, []))
+        if fa and fb and fb[1] > 0:
+            part += f", marginal cpu {fa[1] / fb[1]:.2f}x"
+        ratios.append(part)
     if ratios:
         lines.append("ratios: " + "; ".join(ratios))
     lines.append(
-        "(s/unit: wall time of the units' phase / N; summary = index.html + summary.xlsx; retries = kernel starts retried / units re-run after a dead kernel;"
-        " cpu s/unit: CPU seconds of every process of the run, summary included, / N)"
+        "(wall s/unit: wall time of the units' phase / N; cpu s/unit: user+system CPU of every process of the"
+        " mode (reaped children included; evalkit run's summary included) / N; median [min–max] over the rounds;"
+        " fixed cpu s and marginal cpu s/unit: the line through the median CPU at N and at --fixed-n;"
+        " summary = index.html + summary.xlsx; retries = kernel starts retried / units re-run after a dead kernel)"
     )
     return "\n".join(lines)
 
 
+def run_mode(mode: str, root: Path, args: argparse.Namespace, sample: bool = False) -> dict[str, Any]:
+    """Run one mode once on the units under ``root`` (its outputs replaced)."""
+    out = root / f"out-{mode}"
+    shutil.rmtree(out, ignore_errors=True)
+    if mode == "naive":
+        return run_naive(root, out, 1)
+    if mode == "naive-p":
+        return run_naive(root, out, args.jobs)
+    if mode == "floor":
+        return run_floor(root, out, args.jobs)
+    if mode == "dask":
+        return run_evalkit(root, out, "warm", args.jobs, args.restart_every, scheduler="local", sample=sample)
+    return run_evalkit(root, out, mode, args.jobs, args.restart_every, sample=sample)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Parse the arguments, run the modes, print the tables."""
+    """Parse the arguments, run the modes in interleaved rounds, print the tables."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", default="100", help="units; a comma list runs each size (e.g. 100,2000)")
     ap.add_argument("--modes", default="naive,fresh,warm,floor", help="comma list of " + ",".join(MODES))
-    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="workers for fresh, warm and floor")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="workers for every mode but naive")
     ap.add_argument("--restart-every", type=int, default=50, help="warm kernels' restart interval")
+    ap.add_argument("--rounds", type=int, default=1, help="run the modes this many times, interleaved")
+    ap.add_argument(
+        "--fixed-n", type=int, default=2, help="also run each mode at this many units (fixed vs marginal CPU)"
+    )
+    ap.add_argument("--sample", action="store_true", help="check the CPU figure once against psutil sampling")
     ap.add_argument("--seed", type=int, default=2024)
     ap.add_argument("--keep", default=None, help="keep the generated project and outputs in this folder")
     args = ap.parse_args(argv)
@@ -386,24 +498,42 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(x) for x in args.n.split(",")]
     base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="evalkit-bench-"))
     base.mkdir(parents=True, exist_ok=True)
-    all_results: dict[int, dict[str, dict[str, Any]]] = {}
+    all_results: dict[int, dict[str, list[dict[str, Any]]]] = {}
+    sampled_once = not args.sample
     try:
+        small_root = None
+        if 0 < args.fixed_n < min(sizes):
+            small_root = base / f"n{args.fixed_n}"
+            shutil.rmtree(small_root, ignore_errors=True)
+            make_project(small_root, args.fixed_n, args.seed)
         for n in sizes:
             root = base / f"n{n}"
             shutil.rmtree(root, ignore_errors=True)
             make_project(root, n, args.seed)
-            results: dict[str, dict[str, Any]] = {}
-            for mode in modes:
-                out = root / f"out-{mode}"
-                if mode == "naive":
-                    results[mode] = run_naive(root, out)
-                elif mode == "floor":
-                    results[mode] = run_floor(root, out, args.jobs)
-                else:
-                    results[mode] = run_evalkit(root, out, mode, args.jobs, args.restart_every)
-                print(f"  {mode}: {per_unit(results[mode]):.3f} s/unit", file=sys.stderr, flush=True)
+            results: dict[str, list[dict[str, Any]]] = {m: [] for m in modes}
+            small: dict[str, list[dict[str, Any]]] = {m: [] for m in modes}
+            for k in range(args.rounds):
+                order = modes[k % len(modes) :] + modes[: k % len(modes)]  # rotate: no mode always first
+                for mode in order:
+                    sample = not sampled_once and mode in ("warm", "fresh", "dask")
+                    r = run_mode(mode, root, args, sample=sample)
+                    results[mode].append(r)
+                    if "sampled_cpu_seconds" in r:
+                        sampled_once = True
+                        print(
+                            f"sampling check ({mode}, N={n}): rusage {r['cpu_seconds']:.1f} CPU-s, "
+                            f"psutil sampling of the tree {r['sampled_cpu_seconds']:.1f} CPU-s",
+                            flush=True,
+                        )
+                    print(
+                        f"  round {k + 1} {mode}: {per_unit(r):.3f} s/unit, {cpu_per_unit(r) or 0:.3f} cpu s/unit",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                    if small_root is not None and n > args.fixed_n:
+                        small[mode].append(run_mode(mode, small_root, args))
             all_results[n] = results
-            print(table(n, args.jobs, results), flush=True)
+            print(table(n, args.jobs, results, small), flush=True)
             print(flush=True)
         if len(sizes) > 1:
             lo, hi = sizes[0], sizes[-1]
@@ -411,11 +541,13 @@ def main(argv: list[str] | None = None) -> int:
                 a, b = all_results[lo].get(mode), all_results[hi].get(mode)
                 if not a or not b:
                     continue
-                line = f"linearity {mode}: s/unit N={hi} / N={lo} = {per_unit(b) / per_unit(a):.2f}"
-                if "peak_rss_kb" in a:
-                    line += (
-                        f"; orchestrator peak RSS N={hi} / N={lo} = {b['peak_rss_kb'] / a['peak_rss_kb']:.2f}"
-                    )
+                ca = [c for c in (cpu_per_unit(r) for r in a) if c is not None]
+                cb = [c for c in (cpu_per_unit(r) for r in b) if c is not None]
+                line = f"linearity {mode}: wall s/unit N={hi} / N={lo} = {_med([per_unit(r) for r in b]) / _med([per_unit(r) for r in a]):.2f}"
+                if ca and cb:
+                    line += f"; cpu s/unit {_med(cb) / _med(ca):.2f}"
+                if "peak_rss_kb" in a[0]:
+                    line += f"; orchestrator peak RSS {b[0]['peak_rss_kb'] / a[0]['peak_rss_kb']:.2f}"
                 print(line, flush=True)
     finally:
         if not args.keep:
