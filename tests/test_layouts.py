@@ -315,10 +315,10 @@ def test_chongqing_section_rows_give_level_one(tmp_path: Path) -> None:
 def test_quantitative_row_with_a_wordy_target_is_reported(tmp_path: Path) -> None:
     text = (LAYOUTS / "chongqing_department.rows").read_text(encoding="utf-8")
     src = tmp_path / "q.rows"
-    src.write_text(text.replace("| 1000人次 |", "| 到0人次 |"), encoding="utf-8")
+    src.write_text(text.replace("| 1000人次 |", "| 按计划完成 |"), encoding="utf-8")
     path = tmp_path / "q.txt"
     path.write_text(dump(src), encoding="utf-8")
     f = read_text(path)
     (problem,) = [p for p in f.problems if p.code == "IMPORT_QUANTITATIVE_TEXT"]
-    assert "培训人次" in problem.where and "到0人次" in problem.message
+    assert "培训人次" in problem.where and "按计划完成" in problem.message
     assert "IMPORT_QUANTITATIVE_TEXT" not in codes(read_layout("chongqing_department", tmp_path))
