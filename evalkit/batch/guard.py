@@ -234,9 +234,30 @@ _RECEIVED: int = signal.SIGINT  # the signal that stopped the run (what the proc
 
 
 def exit_interrupted() -> None:
-    """Exit with 128 + the signal that stopped the run (130 for Ctrl-C, 143 for SIGTERM), as a
-    shell reports a program a signal ended; the workers are gone, so nothing waits on them."""
-    sys.exit(128 + int(_RECEIVED))
+    """End the interrupted run's process by the signal that stopped it, once it has cleaned up
+    (a shell reports 130 for Ctrl-C, 143 for SIGTERM). A normal interpreter exit would join the
+    process pool's manager thread, which can wait forever on workers that are gone."""
+    die_by_signal()
+
+
+def quiet_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker with its stderr on ``/dev/null``.
+
+    When an interrupted run ends by its signal, the tracker still removes the pool's semaphores,
+    but it would print a "leaked semaphore" warning under the one line the user is shown."""
+    from multiprocessing import resource_tracker
+
+    with contextlib.suppress(Exception):
+        sys.stderr.flush()
+        saved = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 2)
+            resource_tracker.ensure_running()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            os.close(devnull)
 
 
 def die_by_signal(signum: int | None = None) -> None:

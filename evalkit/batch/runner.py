@@ -47,6 +47,7 @@ from evalkit.batch.guard import (
     hold_signals,
     inside,
     mark_run,
+    quiet_resource_tracker,
     reap_stale_runs,
     restore_signal,
     terminate_as_error,
@@ -316,6 +317,7 @@ def _run_pool(
 
     # spawn: the parent holds threads (tqdm's monitor), which fork would copy unsafely.
     ctx = multiprocessing.get_context("spawn")
+    quiet_resource_tracker()
     pool = ProcessPoolExecutor(
         max_workers=workers, mp_context=ctx, initializer=init_worker, initargs=(spec, notebooks.resolve())
     )
