@@ -53,7 +53,14 @@ class WarmKernel(WorkerPlugin):
         self.executor: Executor | None = None
 
     def setup(self, worker: Any) -> None:
-        self.executor = self.spec.create()
+        from dataclasses import replace
+
+        from evalkit.batch.kernels import ensure_kernel
+
+        # The kernel spec lives per environment, found through this process's JUPYTER_PATH: a
+        # worker started on its own (another host, another Python) writes and finds its own.
+        spec = replace(self.spec, kernel_name=ensure_kernel())
+        self.executor = spec.create()
         self.executor.start(Path(self.cwd))
 
     def teardown(self, worker: Any) -> None:
