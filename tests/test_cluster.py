@@ -204,3 +204,47 @@ def test_a_worker_that_cannot_see_the_folder_stops_the_run_at_once(tmp_path: Pat
     assert "blind" in message or "tcp://" in message  # names the worker
     assert time.monotonic() - started < 60
     assert not list((root / "outputs" / YEAR).glob("*.html"))  # no unit was sent
+
+
+class _RecordingExecutor:
+    """Stands in for a warm executor: records the thread that started its kernel."""
+
+    def __init__(self) -> None:
+        self.started_on: int | None = None
+        self.closed = False
+
+    def start(self, cwd: Path) -> None:
+        self.started_on = threading.get_ident()
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class _RecordingSpec:
+    kernel_name = "evalkit-test"
+
+    def create(self) -> _RecordingExecutor:
+        return _RecordingExecutor()
+
+
+def test_each_thread_starts_its_own_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A kernel client is bound to the event loop of the thread that started it: the plugin must
+    # start nothing in setup (the worker's event loop) and start each thread's kernel on that thread.
+    import dataclasses
+
+    from evalkit.batch import cluster, kernels
+
+    monkeypatch.setattr(kernels, "ensure_kernel", lambda: "evalkit-test")
+    monkeypatch.setattr(dataclasses, "replace", lambda spec, **_kw: spec)
+    plugin = cluster.WarmKernel(_RecordingSpec(), str(ROOT / "notebooks"))  # type: ignore[arg-type]
+    plugin.setup(worker=None)
+    assert plugin._executors == {}
+    here = plugin.executor()
+    assert plugin.executor() is here and here.started_on == threading.get_ident()
+    other: list[_RecordingExecutor] = []
+    thread = threading.Thread(target=lambda: other.append(plugin.executor()))
+    thread.start()
+    thread.join()
+    assert other[0] is not here and other[0].started_on == thread.ident
+    plugin.teardown(worker=None)
+    assert here.closed and other[0].closed

@@ -5,9 +5,10 @@ under the same name (a shared mount); the notebooks too. :func:`check_paths` ask
 before any unit is sent, so a worker that cannot see the year's folder stops the run at once,
 with the worker's address and the path in the message, instead of failing unit after unit.
 
-Each worker process keeps one warm kernel, as a local pool worker does: :class:`WarmKernel` is a
-worker plugin that starts the executor when the worker starts (and the executor restarts its
-kernel every K units and after an error). Units run one at a time per worker thread; a unit's own
+Each worker thread keeps one warm kernel, as a local pool worker does: :class:`WarmKernel` is a
+worker plugin that holds one executor per thread, started by that thread (a preheat task per
+worker starts them before the first unit; the executor restarts its kernel every K units and
+after an error). Units run one at a time per worker thread; a unit's own
 failure is an outcome, not an exception, exactly as in a local run, so Dask only retries what
 is lost with a worker (the scheduler re-runs the tasks of a worker that died).
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 from collections.abc import Callable, Iterator
 from itertools import islice
 from pathlib import Path
@@ -43,30 +45,51 @@ class ClusterError(EvalkitError):
 
 
 class WarmKernel(WorkerPlugin):
-    """One executor (one warm kernel) per worker process, started with the worker."""
+    """One executor (one warm kernel) per worker thread, started in the thread that uses it.
+
+    The kernel's client is bound to the event loop of the thread that starts it: started in
+    ``setup`` (on the worker's own event loop) and used from a task thread, every reply waited on
+    another loop and units took a minute each. So ``setup`` starts nothing; :meth:`executor`
+    starts the kernel on the task thread's first call, and :meth:`ClusterRun.preheat` makes that
+    call on every worker before the first unit.
+    """
 
     name = PLUGIN_NAME
 
     def __init__(self, spec: ExecutorSpec, cwd: str) -> None:
         self.spec = spec
         self.cwd = cwd
-        self.executor: Executor | None = None
+        # Made on the worker (a lock does not pickle): see setup.
+        self._executors: dict[int, Executor] = {}
+        self._lock: threading.Lock | None = None
 
     def setup(self, worker: Any) -> None:
         from dataclasses import replace
 
+        self._executors, self._lock = {}, threading.Lock()
         from evalkit.batch.kernels import ensure_kernel
 
         # The kernel spec lives per environment, found through this process's JUPYTER_PATH: a
         # worker started on its own (another host, another Python) writes and finds its own.
-        spec = replace(self.spec, kernel_name=ensure_kernel())
-        self.executor = spec.create()
-        self.executor.start(Path(self.cwd))
+        self.spec = replace(self.spec, kernel_name=ensure_kernel())
+
+    def executor(self) -> Executor:
+        """This thread's executor, its kernel started (and prewarmed) on the first call."""
+        ident = threading.get_ident()
+        assert self._lock is not None, "the plugin is used before its setup"
+        with self._lock:
+            executor = self._executors.get(ident)
+            fresh = executor is None
+            if executor is None:
+                executor = self._executors[ident] = self.spec.create()
+        if fresh:  # outside the lock: the worker's other threads start theirs meanwhile
+            executor.start(Path(self.cwd))
+        return executor
 
     def teardown(self, worker: Any) -> None:
-        if self.executor is not None:
-            self.executor.close()
-            self.executor = None
+        executors, self._executors = list(self._executors.values()), {}
+        for executor in executors:
+            executor.close()
 
 
 def connect(address: str, workers: int) -> Client:
@@ -121,13 +144,16 @@ def check_paths(client: Client, parameters: Path, out_dir: Path, notebooks: Path
 def _unit_on_worker(task: UnitTask) -> UnitOutcome:
     from evalkit.batch.worker import run_unit
 
-    plugin = get_worker().plugins[PLUGIN_NAME]
-    return run_unit(task, plugin.executor)
+    return run_unit(task, get_worker().plugins[PLUGIN_NAME].executor())
 
 
 def _summary_on_worker(render: Callable[[Executor], Path]) -> Path:
-    plugin = get_worker().plugins[PLUGIN_NAME]
-    return render(plugin.executor)
+    return render(get_worker().plugins[PLUGIN_NAME].executor())
+
+
+def _preheat_on_worker() -> str:
+    get_worker().plugins[PLUGIN_NAME].executor()
+    return get_worker().address
 
 
 class ClusterRun:
@@ -137,6 +163,27 @@ class ClusterRun:
         self.client = client
         self.slots = worker_threads(client)
         self.client.register_plugin(WarmKernel(spec, str(notebooks.resolve())), name=PLUGIN_NAME)
+        self.preheat()
+
+    def preheat(self) -> None:
+        """Start each worker's kernel before the first unit (one task pinned to each worker).
+
+        Best effort: a worker whose kernel does not start fails its first unit as a local run would.
+        """
+        addresses = list(self.client.scheduler_info()["workers"])
+        futures = [
+            self.client.submit(
+                _preheat_on_worker,
+                pure=False,
+                workers=[addr],
+                allow_other_workers=False,
+                key=f"preheat-{addr}",
+            )
+            for addr in addresses
+        ]
+        wait(futures)
+        for fut in futures:
+            fut.release()
 
     def outcomes(self, tasks: Iterator[UnitTask], window: int) -> Iterator[UnitOutcome]:
         """Outcomes as units finish, with at most ``window`` submitted and not yet reported."""
