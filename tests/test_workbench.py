@@ -5,11 +5,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import ipywidgets as w
 import pytest
 import yaml
 
 from evalkit.pipeline import review
-from evalkit.report.sections import decisions_html, findings_html
+from evalkit.report.sections import decisions_html, findings_html, header_html, indicators_html
 from evalkit.scoring.decisions import Decision, Decisions, load_decisions
 from evalkit.workbench.editor import Workbench
 
@@ -242,3 +243,136 @@ def test_the_batch_plans_each_unit_with_its_saved_profile(params: Path, tmp_path
     assert saved[CULTURE].profile == str((params / "profiles" / "mof-2020.yaml").resolve())  # none saved
     assert told[HEALTH].profile == str((params / "profiles" / "mof-2020.yaml").resolve())  # unless told
     assert saved[HEALTH].inputs_hash != told[HEALTH].inputs_hash  # the profile is part of the skip key
+
+
+class _Drawn:
+    """Counts the charts the workbench draws (to_png calls) and which kind (budget or not)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from evalkit.report import charts
+
+        self.pngs = 0
+        self.budgets = 0
+        to_png, budget = charts.to_png, charts.budget
+
+        def counting_png(fig, *args, **kwargs):
+            self.pngs += 1
+            return to_png(fig, *args, **kwargs)
+
+        def counting_budget(rv):
+            self.budgets += 1
+            return budget(rv)
+
+        monkeypatch.setattr(charts, "to_png", counting_png)
+        monkeypatch.setattr(charts, "budget", counting_budget)
+
+    def reset(self) -> None:
+        self.pngs = self.budgets = 0
+
+
+def test_free_text_changes_redraw_no_chart_and_the_report_follows(
+    params: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    drawn = _Drawn(monkeypatch)
+    wb = Workbench(unit=unit(params, FARM), charts=True)
+    assert drawn.pngs == 2  # opening draws both charts
+    indicator_png, budget_png = wb.indicator_chart.value, wb.budget_chart.value
+    drawn.reset()
+    row = wb.editors["g1r6"]
+    row.comment.value = "核对了验收单"
+    assert "复核备注：核对了验收单" in wb.table.value and "核对了验收单" in wb.record.value
+    assert wb.is_dirty() and "未保存" in wb.save_button.description
+    row.reason.value = "目标值偏低"  # no deduction yet: the reason changes no score
+    late = next(fe for fe in wb.finding_editors if fe.code == "D102")
+    late.choice.value = "set_aside"
+    assert "不采纳须写理由" in late.message.value
+    late.reason.value = "已核实验收单"
+    assert late.message.value == "" and "已核实验收单" in wb.findings.value
+    wb.opinion.value = "总体良好"
+    assert (
+        wb.review.decisions.opinion == "总体良好"
+        and wb.review.decisions.items["g1r6"].comment == "核对了验收单"
+    )
+    assert drawn.pngs == 0 and drawn.budgets == 0
+    assert wb.indicator_chart.value == indicator_png and wb.budget_chart.value == budget_png
+    # What the workbench shows is what a fresh review of the same decisions gives.
+    fresh = review(wb.filing, wb.review.profile, wb.current_decisions())
+    assert wb.card.value == header_html(fresh) and wb.findings.value == findings_html(fresh)
+    assert wb.record.value == decisions_html(fresh) and wb.table.value == indicators_html(fresh, chart=False)
+
+
+def test_a_score_change_redraws_the_indicator_chart_only(
+    params: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    drawn = _Drawn(monkeypatch)
+    wb = Workbench(unit=unit(params, FARM), charts=True)
+    before, budget_png = wb.indicator_chart.value, wb.budget_chart.value
+    drawn.reset()
+    row = wb.editors["g1r8"]
+    row.tier.value = "partial"  # 10 → 8: the score moves
+    assert drawn.pngs == 1 and drawn.budgets == 0
+    assert wb.review.total == round(97.60 - 2, 2) and 'data-total="95.60"' in wb.card.value
+    assert "最终得分 8.00" in row.label.value
+    after_tier = wb.indicator_chart.value
+    assert after_tier != before and bytes(after_tier).startswith(b"\x89PNG")
+    row.score.value = "7"
+    assert drawn.pngs == 2 and drawn.budgets == 0 and 'data-total="94.60"' in wb.card.value
+    assert wb.indicator_chart.value != after_tier and wb.budget_chart.value == budget_png
+    wb.editors["g1r6"].deduction.value = "1"
+    assert drawn.pngs == 3 and drawn.budgets == 0 and 'data-total="93.60"' in wb.card.value
+    row.score.value = "7.00"  # the same score typed again: nothing drawn
+    assert drawn.pngs == 3
+
+
+def test_a_tier_change_reviews_once_and_text_changes_not_at_all(
+    params: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from evalkit.workbench import editor as editor_module
+
+    calls = []
+    real = editor_module.review
+    monkeypatch.setattr(editor_module, "review", lambda *a, **k: calls.append(1) or real(*a, **k))
+    wb = Workbench(unit=unit(params, FARM), charts=False)
+    assert len(calls) == 1  # opening: the editors' review serves the first display too
+    calls.clear()
+    wb.editors["g1r8"].tier.value = "partial"  # the tier moves the score too: one review, not two
+    assert len(calls) == 1
+    calls.clear()
+    wb.editors["g1r8"].comment.value = "备注"
+    wb.opinion.value = "意见"
+    wb.conclusion.value = "结论"
+    assert calls == []
+    wb.editors["g1r8"].reason.value = "理由"  # in the score card (deduction reason): re-reviewed
+    assert len(calls) == 1
+
+
+def test_every_text_field_updates_on_enter_or_blur_not_per_keystroke(params: Path) -> None:
+    wb = Workbench(unit=unit(params, FARM), charts=False)
+
+    def texts(widget):
+        if isinstance(widget, (w.Text, w.Textarea)):
+            yield widget
+        for child in getattr(widget, "children", ()):
+            yield from texts(child)
+
+    found = list(texts(wb.widget))
+    assert wb.who in found and wb.opinion in found and wb.editors["g1r1"].reason in found
+    assert len(found) > 4 * len(wb.editors)
+    assert [t for t in found if t.continuous_update] == []
+
+
+def test_switching_back_and_forth_reuses_rows_and_shows_each_unit(params: Path) -> None:
+    wb = Workbench(unit=unit(params, CULTURE), charts=False)
+    culture = {k: (e.name, e.tier.value, e.score.value) for k, e in wb.editors.items()}
+    first_row = wb.editors["g1r1"]
+    wb.unit.value = str(unit(params, FARM))
+    assert wb.editors["g1r1"] is first_row  # the same widgets, pointed at the other unit
+    farm = Workbench(unit=unit(params, FARM), charts=False)
+    assert {k: (e.name, e.tier.value, e.score.value) for k, e in wb.editors.items()} == {
+        k: (e.name, e.tier.value, e.score.value) for k, e in farm.editors.items()
+    }
+    assert [fe.text.value for fe in wb.finding_editors] == [fe.text.value for fe in farm.finding_editors]
+    assert wb.card.value == farm.card.value and not wb.is_dirty()
+    wb.unit.value = str(unit(params, CULTURE))
+    assert {k: (e.name, e.tier.value, e.score.value) for k, e in wb.editors.items()} == culture
+    assert wb.review.total == 95.40 and wb.editors["g1r1"].deduction.value == "2.00"

@@ -16,6 +16,7 @@ Everything is plain Python: tests drive the app by setting widget values and cli
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import os
 from datetime import datetime
@@ -110,6 +111,26 @@ def _msg(text: str, error: bool = True) -> str:
     return f"<span style='color:{color}'>{escape(text)}</span>" if text else ""
 
 
+def _put(widget: w.Widget, name: str, value: Any) -> None:
+    """Set a widget's trait only when it differs (each assignment that changes it is a comm message)."""
+    if getattr(widget, name) != value:
+        setattr(widget, name, value)
+
+
+def _chart_rows(rv: Review) -> tuple[Any, ...]:
+    """What :func:`evalkit.report.charts.indicator_scores` draws: the rows with their labels, weights,
+    final scores and reviewer marks (a cheap signature: the chart is redrawn only when it changes)."""
+    return tuple(
+        (s.indicator.goal, s.indicator.row, s.indicator.name, s.weight, s.score, s.deduction, s.reviewer)
+        for s in rv.card.indicators
+    )
+
+
+def _chart_budget(rv: Review) -> tuple[Any, ...]:
+    """What :func:`evalkit.report.charts.budget` draws: the budget figures, rate and score."""
+    return dataclasses.astuple(rv.card.budget)
+
+
 class IndicatorEditor:
     """The decision widgets of one indicator row."""
 
@@ -157,6 +178,28 @@ class IndicatorEditor:
         self.tier.observe(self._tier_changed, "value")
         self.score.observe(self._score_typed, "value")
         self.note = ""  # what the last tier change did to the score (shown until the next change)
+        self.show(score)
+
+    @property
+    def busy(self) -> bool:
+        """True while the editor itself moves its score field (a tier change, a reload, a refresh)."""
+        return self._quiet
+
+    def reset(self, score: IndicatorScore, profile: Profile) -> None:
+        """Point the row's widgets at another indicator of the same key (another unit or profile).
+
+        Reusing the widgets of a row costs a fraction of building them (about 30 widget models a
+        row); :meth:`load` then puts the decision in, as it does for a new row.
+        """
+        ind = score.indicator
+        assert ind.key == self.key
+        self.name = row_label(ind.goal, ind.row, ind.name)
+        self.weight = score.weight
+        self.profile = profile
+        self.rule_score = score.rule_score
+        self._score = score.rule_score
+        self._kept = Decision()
+        self.note = ""
         self.show(score)
 
     # ------------------------------------------------------------------ values
@@ -207,10 +250,12 @@ class IndicatorEditor:
 
     def _show_range(self) -> None:
         b = self.bounds()
-        self.range.value = (
+        _put(
+            self.range,
+            "value",
             f"<small>范围 {fmt2(b[0])}–{fmt2(b[1])}</small>"
             if b
-            else f"<small>按规则 {fmt2(self.rule_score)}</small>"
+            else f"<small>按规则 {fmt2(self.rule_score)}</small>",
         )
 
     def errors(self) -> list[str]:
@@ -280,17 +325,19 @@ class IndicatorEditor:
         final = score.score - score.deduction
         mark = " <span class='rv'>（复核）</span>" if score.reviewer else ""
         deducted = f"（扣分{fmt2(score.deduction)}）" if score.deduction else ""
-        self.label.value = (
+        _put(
+            self.label,
+            "value",
             f"<div class='ek' style='line-height:1.3'><b>{escape(self.name)}</b>{over}<br>"
             f"<small>{escape(ind.target_text)} → {escape(ind.actual_text)}；"
             f"{RULE_LABELS.get(score.rule, score.rule)} {fmt2(score.rule_score)}/{fmt2(score.weight)}；"
-            f"最终得分 {fmt2(final)}{deducted}{mark}</small></div>"
+            f"最终得分 {fmt2(final)}{deducted}{mark}</small></div>",
         )
         if self.tier.value == RULE:
             self._set_score(score.rule_score)
         self._show_range()
         problems = self.errors()
-        self.message.value = _msg("；".join(problems)) or _msg(self.note, error=False)
+        _put(self.message, "value", _msg("；".join(problems)) or _msg(self.note, error=False))
 
     def widgets(self) -> list[w.ValueWidget]:
         """The value widgets whose changes re-score the unit."""
@@ -321,6 +368,12 @@ class FindingEditor:
         self.row.add_class("ek-finding")
         self.row.add_class(f"ek-finding-{finding.code}")
 
+    def reset(self, finding: Finding) -> None:
+        """Point the widgets at another finding of the same code (reused across units and profiles)."""
+        assert finding.code == self.code
+        self.finding = finding
+        self.key, self.where = finding.key, finding.where
+
     def show(self, derived: str, reason: str = "") -> None:
         """Refresh the text and the derived state (已扣分 for a handled over-target finding)."""
         f = self.finding
@@ -331,11 +384,13 @@ class FindingEditor:
         body = f"{escape(f.where)}：{escape(f.message)}"
         if struck:
             body = f"<s>{body}</s>"
-        self.text.value = (
+        _put(
+            self.text,
+            "value",
             f"<div class='ek'><span class='{f.severity}'>{SEVERITY_LABELS.get(f.severity, f.severity)}</span> "
-            f"<b>{escape(f.code)}</b> {body}{state}</div>"
+            f"<b>{escape(f.code)}</b> {body}{state}</div>",
         )
-        self.message.value = _msg("；".join(self.errors()))
+        _put(self.message, "value", _msg("；".join(self.errors())))
 
     def errors(self) -> list[str]:
         """Why this disposition cannot be saved yet."""
@@ -389,6 +444,14 @@ class Workbench:
         self.drafts: dict[str, Decisions] = {}  # unsaved edits of the units switched away from
         self.editors: dict[str, IndicatorEditor] = {}
         self.finding_editors: list[FindingEditor] = []
+        # Row and finding widgets are kept and reused across units and profiles (by indicator key,
+        # by finding code): building them is most of the cost of opening a unit.
+        self._row_pool: dict[str, IndicatorEditor] = {}
+        self._finding_pool: dict[str, list[FindingEditor]] = {}
+        self._prof: Profile | None = None  # the profile loaded when the unit or profile was chosen
+        self._built: tuple[Decisions, Review] | None = None  # the review _build made, for refresh
+        self._scored = False  # self.review holds the current scores (a free-text change needs no re-review)
+        self._png: dict[str, dict[tuple[Any, ...], bytes]] = {"indicators": {}, "budget": {}}
         self._quiet = False
         self._who_given = bool(who)
 
@@ -404,7 +467,10 @@ class Workbench:
             options=profiles, value=self.default_profile, description="评分方案", style=_SMALL
         )
         self.who = w.Text(
-            value=who or _default_reviewer(), description="复核人", layout=w.Layout(width="240px")
+            value=who or _default_reviewer(),
+            description="复核人",
+            layout=w.Layout(width="240px"),
+            continuous_update=False,
         )
         self.opinion = w.Textarea(
             placeholder="复核意见（总体评价、主要问题、整改建议）",
@@ -435,6 +501,11 @@ class Workbench:
         self.budget_chart = w.Image(format="png", layout=w.Layout(max_width="760px"))
         self.indicator_chart = w.Image(format="png", layout=w.Layout(max_width="760px"))
         self.editor_box = w.VBox()
+        self._intro = w.HTML(
+            "<div class='ek note'>每项指标：选择等次后可在该等次范围内填写得分（保留两位小数）；"
+            "完成值远高于目标值（↑）时可扣分，扣分须写理由。修改即时计分，点“保存复核意见”写入文件。</div>"
+        )
+        self._no_findings = w.HTML("<p>未发现问题。</p>")
         self.severity_filter = w.Dropdown(
             options=[("全部级别", ""), *((label, s) for s, label in SEVERITY_LABELS.items())],
             value="",
@@ -489,7 +560,7 @@ class Workbench:
         self.unit.observe(self._unit_changed, "value")
         self.profile.observe(lambda _: self._profile_changed(), "value")
         for text in (self.opinion, self.conclusion, *self.opinion_texts.values()):
-            text.observe(lambda _: self.refresh(), "value")
+            text.observe(lambda _: self._update(rescore=False), "value")
         self.severity_filter.observe(lambda _: self._filter(), "value")
         self.code_filter.observe(lambda _: self._filter(), "value")
         self.save_button.on_click(lambda _: self.save())
@@ -561,10 +632,11 @@ class Workbench:
     def _build(self, decisions: Decisions) -> None:
         """(Re)build the editors for the current filing and profile, holding ``decisions``."""
         assert self.filing is not None
-        profile = self._profile()
+        profile = self._prof = load_profile(self.profile.value)
         rv = review(self.filing, profile, decisions)
-        self.editors = {s.indicator.key: IndicatorEditor(s, profile) for s in rv.card.indicators}
-        self.finding_editors = [FindingEditor(f) for f in rv.findings]
+        self.editors = {s.indicator.key: self._row(s, profile) for s in rv.card.indicators}
+        used: dict[str, int] = {}
+        self.finding_editors = [self._finding(f, used) for f in rv.findings]
         self._quiet = True
         try:
             for key, editor in self.editors.items():
@@ -574,24 +646,45 @@ class Workbench:
             self._load_texts(decisions)
         finally:
             self._quiet = False
-        for editor in self.editors.values():
-            for widget in editor.widgets():
-                widget.observe(lambda _: self.refresh(), "value")
-        for fe in self.finding_editors:
-            fe.choice.observe(lambda _: self.refresh(), "value")
-            fe.reason.observe(lambda _: self.refresh(), "value")
-        self.editor_box.children = [
-            w.HTML(
-                "<div class='ek note'>每项指标：选择等次后可在该等次范围内填写得分（保留两位小数）；"
-                "完成值远高于目标值（↑）时可扣分，扣分须写理由。修改即时计分，点“保存复核意见”写入文件。</div>"
-            ),
-            *[e.row for e in self.editors.values()],
-        ]
+        self._built = (decisions, rv)
+        self._scored = False
+        self.editor_box.children = [self._intro, *[e.row for e in self.editors.values()]]
         codes = sorted({f.code for f in rv.findings})
         self.code_filter.options = [("全部代码", ""), *((c, c) for c in codes)]
         self.code_filter.value = ""
-        self.finding_box.children = [fe.row for fe in self.finding_editors] or [w.HTML("<p>未发现问题。</p>")]
+        self.finding_box.children = [fe.row for fe in self.finding_editors] or [self._no_findings]
         self._filter()
+
+    def _row(self, score: IndicatorScore, profile: Profile) -> IndicatorEditor:
+        """The editor of an indicator row: the kept one of its key, else a new one wired to refresh."""
+        key = score.indicator.key
+        editor = self._row_pool.get(key)
+        if editor is not None:
+            editor.reset(score, profile)
+            return editor
+        editor = self._row_pool[key] = IndicatorEditor(score, profile)
+
+        def rescore(_: dict[str, Any]) -> None:
+            if not editor.busy:  # the tier's own observer moved the score: the tier's refresh follows
+                self._update(rescore=True)
+
+        for widget in (editor.tier, editor.score, editor.deduction, editor.reason):
+            widget.observe(rescore, "value")  # the reason is in the card and the O101 message
+        editor.comment.observe(lambda _: self._update(rescore=False), "value")
+        return editor
+
+    def _finding(self, finding: Finding, used: dict[str, int]) -> FindingEditor:
+        """The editor of a finding: a kept one of its code not used yet, else a new one."""
+        pool = self._finding_pool.setdefault(finding.code, [])
+        i = used[finding.code] = used.get(finding.code, -1) + 1
+        if i < len(pool):
+            pool[i].reset(finding)
+            return pool[i]
+        fe = FindingEditor(finding)
+        fe.choice.observe(lambda _: self._update(rescore=True), "value")
+        fe.reason.observe(lambda _: self._update(rescore=False), "value")
+        pool.append(fe)
+        return fe
 
     def _load_texts(self, decisions: Decisions) -> None:
         self.opinion.value = decisions.opinion
@@ -607,7 +700,10 @@ class Workbench:
         self.refresh()
 
     def _profile(self) -> Profile:
-        return load_profile(self.profile.value)
+        # Loaded when the unit or the profile is chosen, not on every change.
+        if self._prof is None:
+            self._prof = load_profile(self.profile.value)
+        return self._prof
 
     def _filter(self) -> None:
         shown = 0
@@ -644,13 +740,11 @@ class Workbench:
             history=list(self.base.history),
         )
 
-    def is_dirty(self) -> bool:
-        """True when the widgets hold something the file does not."""
-        now, base = self.current_decisions(), self.base
-        base_items = {k: d for k, d in base.items.items() if not d.is_empty()}
+    def is_dirty(self, now: Decisions | None = None) -> bool:
+        """True when the widgets hold something the file does not (``now``: their decisions, if built)."""
+        now, base = now or self.current_decisions(), self.base
         return (
-            now.items != base_items
-            or {f.key: f.model_dump() for f in now.findings} != {f.key: f.model_dump() for f in base.findings}
+            not _same_scoring(now, base)
             or now.opinion != base.opinion
             or now.conclusion != base.conclusion
             or now.opinions != base.opinions
@@ -663,19 +757,37 @@ class Workbench:
 
     def refresh(self) -> Review | None:
         """Re-score with the current decisions and update the card, tables, charts and the save button."""
+        return self._update(rescore=True)
+
+    def _update(self, rescore: bool) -> Review | None:
+        """Bring everything shown up to date with the widgets.
+
+        ``rescore=False`` is for a free-text change that no score, finding or chart depends on (a
+        comment, a finding's reason, the opinions): the last review is kept with the new decisions,
+        and only what shows the text changes. Charts are redrawn only when what they draw changed.
+        """
         if self._quiet or self.filing is None:
             return self.review
-        try:
-            rv = review(self.filing, self._profile(), self.current_decisions())
-        except EvalkitError as exc:
-            self._message(str(exc), error=True)
-            return self.review
+        now = self.current_decisions()
+        if not rescore and self._scored and self.review is not None:
+            rv = dataclasses.replace(self.review, decisions=now)
+        elif self._built is not None and _same_scoring(now, self._built[0]):
+            rv = dataclasses.replace(self._built[1], decisions=now)  # just reviewed by _build
+        else:
+            try:
+                rv = review(self.filing, self._profile(), now)
+            except EvalkitError as exc:
+                self._scored = False
+                self._message(str(exc), error=True)
+                return self.review
+        self._built = None
+        self._scored = True
         self.review = rv
-        self.card.value = report.header_html(rv)
-        self.budget.value = report.budget_html(rv, chart=False)
-        self.table.value = report.indicators_html(rv, chart=False)
-        self.findings.value = report.findings_html(rv)
-        self.record.value = report.decisions_html(rv)
+        _put(self.card, "value", report.header_html(rv))
+        _put(self.budget, "value", report.budget_html(rv, chart=False))
+        _put(self.table, "value", report.indicators_html(rv, chart=False))
+        _put(self.findings, "value", report.findings_html(rv))
+        _put(self.record, "value", report.decisions_html(rv))
         for s in rv.card.indicators:
             if s.indicator.key in self.editors:
                 self.editors[s.indicator.key].show(s)
@@ -686,20 +798,39 @@ class Workbench:
             d = rv.disposition(f)
             fe.show(d.status, d.reason)
         if self.charts:
-            from evalkit.report import charts
-
-            self.indicator_chart.value = charts.to_png(charts.indicator_scores(rv))
-            if rv.card.budget.rate is not None:
-                self.budget_chart.value = charts.to_png(charts.budget(rv))
-        self._show_dirty()
+            self._draw_charts(rv)
+        self._show_dirty(now)
         return rv
 
-    def _show_dirty(self) -> None:
-        dirty = self.is_dirty()
+    def _draw_charts(self, rv: Review) -> None:
+        from evalkit.report import charts
+
+        self._chart(self.indicator_chart, "indicators", _chart_rows(rv), lambda: charts.indicator_scores(rv))
+        if rv.card.budget.rate is not None:
+            self._chart(self.budget_chart, "budget", _chart_budget(rv), lambda: charts.budget(rv))
+        else:
+            _put(self.budget_chart, "value", b"")  # no rate: no chart (not the last unit's)
+
+    def _chart(self, image: w.Image, kind: str, signature: tuple[Any, ...], figure: Any) -> None:
+        """Show the chart of ``signature``: drawn once, kept for the last few signatures (switching
+        back to a unit, profile or decision shows its chart again without drawing it)."""
+        from evalkit.report import charts
+
+        kept = self._png[kind]
+        png = kept.pop(signature, None)
+        if png is None:
+            png = charts.to_png(figure())
+        kept[signature] = png  # most recent last
+        while len(kept) > 8:
+            kept.pop(next(iter(kept)))
+        _put(image, "value", png)
+
+    def _show_dirty(self, now: Decisions | None = None) -> None:
+        dirty = self.is_dirty(now)
         others = len(self.drafts)
-        self.save_button.description = "保存复核意见（有未保存的修改）" if dirty else "保存复核意见"
-        self.save_button.button_style = "warning" if dirty else "primary"
-        self.save_button.tooltip = f"另有{others}个单位有未保存的修改" if others else ""
+        _put(self.save_button, "description", "保存复核意见（有未保存的修改）" if dirty else "保存复核意见")
+        _put(self.save_button, "button_style", "warning" if dirty else "primary")
+        _put(self.save_button, "tooltip", f"另有{others}个单位有未保存的修改" if others else "")
 
     def problems(self) -> list[str]:
         """What keeps the decisions from being saved, each naming its row or finding."""
@@ -755,6 +886,13 @@ class Workbench:
         from IPython.display import display
 
         display(self.widget)
+
+
+def _same_scoring(a: Decisions, b: Decisions) -> bool:
+    """True when two sets of decisions hold the same indicator decisions and finding dispositions."""
+    return {k: d for k, d in a.items.items() if not d.is_empty()} == {
+        k: d for k, d in b.items.items() if not d.is_empty()
+    } and {f.key: f.model_dump() for f in a.findings} == {f.key: f.model_dump() for f in b.findings}
 
 
 def _default_reviewer() -> str:
