@@ -340,7 +340,7 @@ class IndicatorEditor:
         _put(self.message, "value", _msg("；".join(problems)) or _msg(self.note, error=False))
 
     def widgets(self) -> list[w.ValueWidget]:
-        """The value widgets whose changes re-score the unit."""
+        """The value widgets of the row's decision (tier, score, deduction, reason, comment)."""
         return [self.tier, self.score, self.deduction, self.reason, self.comment]
 
 
@@ -742,7 +742,7 @@ class Workbench:
 
     def is_dirty(self, now: Decisions | None = None) -> bool:
         """True when the widgets hold something the file does not (``now``: their decisions, if built)."""
-        now, base = now or self.current_decisions(), self.base
+        now, base = (self.current_decisions() if now is None else now), self.base
         return (
             not _same_scoring(now, base)
             or now.opinion != base.opinion
