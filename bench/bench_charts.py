@@ -3,7 +3,9 @@
 Reviews the sample units of ``parameters/2024`` and the real corpus once, then draws each unit's two
 report charts (indicator scores, budget) ``R`` times and the index charts once per round, timing
 with ``time.process_time`` (CPU of this process: the number that does not swing with the machine's
-load). Prints the median per chart and per unit (two unit charts plus the index charts' share at
+load). Each round starts with the text cache empty (:mod:`evalkit.report.textcache`), so a round
+is what one warm kernel does over its first units; ``--no-text-cache`` draws with matplotlib's
+plain Agg canvas, for comparison. Prints the median per chart and per unit (two unit charts plus the index charts' share at
 the corpus size) over the rounds, with the range. ``--save`` writes one PNG of each chart to look at.
 """
 
@@ -47,9 +49,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--save", default=None, help="Folder for one PNG of each chart.")
+    parser.add_argument("--no-text-cache", action="store_true", help="Draw with the plain Agg canvas.")
     args = parser.parse_args(argv)
 
-    from evalkit.report import charts
+    from evalkit.report import charts, textcache
+
+    if args.no_text_cache:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        textcache.CachingCanvas = FigureCanvasAgg  # type: ignore[misc]
 
     reviews = _reviews()
     df = _frame(reviews)
@@ -58,13 +66,14 @@ def main(argv: list[str] | None = None) -> int:
     first = time.process_time() - t0
     per: dict[str, list[float]] = {"indicator_scores": [], "budget": [], "index (both)": []}
     for _ in range(args.rounds):
+        textcache.clear()
         t = time.process_time()
         for rv in reviews:
-            charts.to_png(charts.indicator_scores(rv))
+            charts.indicator_scores_png(rv)
         per["indicator_scores"].append((time.process_time() - t) / len(reviews))
         t = time.process_time()
         for rv in reviews:
-            charts.to_png(charts.budget(rv))
+            charts.budget_png(rv)
         per["budget"].append((time.process_time() - t) / len(reviews))
         t = time.process_time()
         charts.to_png(charts.grade_distribution(df))
@@ -73,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{len(reviews)} units, {args.rounds} rounds; first chart (fonts, imports) {first * 1000:.0f} ms CPU"
     )
+    counts = textcache.stats()
+    if not args.no_text_cache:
+        print("  text cache, last round: {hits} hits, {misses} misses (texts laid out)".format(**counts))
     for name, values in per.items():
         med = statistics.median(values) * 1000
         print(

@@ -195,7 +195,7 @@ def budget_html(rv: Review, chart: bool = True) -> Markup:
     if chart and b.rate is not None:
         from evalkit.report import charts
 
-        figure = _data_uri(charts.to_png(charts.budget(rv)))
+        figure = _data_uri(charts.budget_png(rv))
     return render_section(
         "budget.html.j2",
         problem=b.problem,
@@ -263,7 +263,7 @@ def indicators_html(rv: Review, chart: bool = True) -> Markup:
     if chart and rv.card.indicators:
         from evalkit.report import charts
 
-        figure = _data_uri(charts.to_png(charts.indicator_scores(rv)))
+        figure = _data_uri(charts.indicator_scores_png(rv))
     return render_section(
         "indicators.html.j2",
         rows=rows,

@@ -1,0 +1,189 @@
+"""A matplotlib Agg canvas that lays out and rasterizes each distinct text once per process.
+
+Most of a report chart's CPU goes to FreeType laying out and rendering its texts, and a batch
+draws the same texts again and again: tick labels, titles, 分值 labels such as ``4.00/4.00``.
+matplotlib caches text metrics per renderer only (a new figure, a new renderer), and since 3.11
+renders every glyph of every text on every draw. :class:`CachingCanvas` keeps, per process:
+
+- the metrics (width, height, descent) of each (text, font, size, dpi), computed as the Agg
+  renderer computes them;
+- its rasterized coverage, from the same FreeType layout, drawn whole-pixel aligned as
+  matplotlib up to 3.10 drew texts and composited in the text's colour.
+
+Only plain horizontal texts are cached; mathtext, TeX and rotated texts go to matplotlib as
+usual. A text with a glyph missing from the font is never cached, so the warning that
+:func:`evalkit.report.fonts.glyph_guard` turns into an error comes on every draw.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from matplotlib import rcParams
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
+from matplotlib.font_manager import FontProperties, findfont, get_font
+
+__all__ = ["CachingCanvas", "CachingRenderer", "clear", "stats"]
+
+#: Entries kept per cache (least recently used dropped first). A coverage image of a label is a
+#: few kilobytes: 4,096 of them stay under ~20 MB.
+MAX_ENTRIES = 4096
+
+
+@dataclass(frozen=True)
+class _Text:
+    metrics: tuple[float, float, float]  # width, height, descent in pixels
+    coverage: np.ndarray  # the rasterized text, 0–255
+    dx: float  # offsets of the image from the text's anchor, pixels
+    dy: float
+
+
+_texts: OrderedDict[tuple, _Text] = OrderedDict()
+_heights: dict[tuple, tuple] = {}
+_paths: dict[tuple, str] = {}
+_counts = {"hits": 0, "misses": 0}
+
+
+def clear() -> None:
+    """Forget every cached text (a font or rcParams change does this by itself: it is in the key)."""
+    _texts.clear()
+    _heights.clear()
+    _paths.clear()
+    for key in _counts:
+        _counts[key] = 0
+
+
+def stats() -> dict[str, int]:
+    """Hits and misses so far (a benchmark prints them)."""
+    return dict(_counts)
+
+
+def _remember(cache: OrderedDict, key: tuple, value: Any) -> None:
+    cache[key] = value
+    if len(cache) > MAX_ENTRIES:
+        cache.popitem(last=False)
+
+
+def _font_key(prop: FontProperties, dpi: float) -> tuple:
+    # The file the properties resolve to, the size and what changes rasterization: a changed
+    # rcParams font list or hinting gives other entries. findfont is memoized on the properties'
+    # hash and the font list (matplotlib's own cache builds a costlier key on every call).
+    families = rcParams["font.sans-serif"]
+    memo = (hash(prop), tuple(families), rcParams["font.family"][0] if rcParams["font.family"] else "")
+    path = _paths.get(memo)
+    if path is None:
+        path = _paths[memo] = findfont(prop)
+    return (path, prop.get_size_in_points(), dpi, get_hinting_flag())
+
+
+class CachingRenderer(RendererAgg):
+    """An Agg renderer whose plain texts come from the process-wide caches."""
+
+    def get_text_width_height_descent(self, s: str, prop: FontProperties, ismath: Any) -> tuple:
+        """Width, height and descent of ``s`` in pixels (cached for plain text)."""
+        if ismath:
+            return super().get_text_width_height_descent(s, prop, ismath)
+        return self._entry(s, prop, True).metrics
+
+    def draw_text(
+        self,
+        gc: Any,
+        x: float,
+        y: float,
+        s: str,
+        prop: FontProperties,
+        angle: float,
+        ismath: Any = False,
+        mtext: Any = None,
+    ) -> None:
+        """Draw ``s`` anchored at (x, y), y downwards (cached for plain, unrotated text)."""
+        if ismath or angle % 360:
+            return super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
+        entry = self._entry(s, prop, bool(gc.get_antialiased()))
+        if entry.coverage.size == 0:
+            return
+        # Whole-pixel placement, as matplotlib <= 3.10 placed texts (y downwards, the image's
+        # bottom edge).
+        left = round(x + entry.dx)
+        bottom = round(y + entry.dy) + 1
+        rgb = gc.get_rgb()
+        alpha = gc.get_alpha() if (len(rgb) == 3 or gc.get_forced_alpha()) else rgb[3]
+        rgba = np.empty((*entry.coverage.shape, 4), dtype=np.uint8)
+        rgba[..., :3] = [round(c * 255) for c in rgb[:3]]
+        rgba[..., 3] = entry.coverage if alpha >= 1 else (entry.coverage * float(alpha)).astype(np.uint8)
+        # draw_image takes the image's lower-left corner, y upwards, and its rows bottom first.
+        self.draw_image(gc, left, self.height - bottom, rgba[::-1])
+
+    def _get_font_height_metrics(self, prop: FontProperties) -> tuple[float, float, float]:
+        # matplotlib's Text asks a renderer that has this method for the font's ascent, descent
+        # and line gap (else it reads the font's tables for every text, every draw): the same
+        # figures, read once per font, size and dpi.
+        key = (*_font_key(prop, self.dpi),)
+        found = _heights.get(key)
+        if found is None:
+            font = get_font(findfont(prop))
+            found = (None, None, None)
+            scale = prop.get_size_in_points() * self.dpi / 72 / font.get_sfnt_table("head")["unitsPerEm"]
+            for table_name, gap, ascent, descent in (
+                ("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
+                ("hhea", "lineGap", "ascent", "descent"),
+            ):
+                table = font.get_sfnt_table(table_name)
+                if table is not None:
+                    found = (table[ascent] * scale, -table[descent] * scale, table[gap] * scale)
+                    break
+            _heights[key] = found
+        return found
+
+    def _entry(self, s: str, prop: FontProperties, antialiased: bool) -> _Text:
+        key = (s, *_font_key(prop, self.dpi), antialiased)
+        found = _texts.get(key)
+        if found is not None:
+            _counts["hits"] += 1
+            _texts.move_to_end(key)
+            return found
+        _counts["misses"] += 1
+        font = get_font(findfont(prop))
+        font.clear()
+        font.set_size(prop.get_size_in_points(), self.dpi)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            font.set_text(s, 0.0, flags=get_hinting_flag())
+            font.draw_glyphs_to_bitmap(antialiased=antialiased)
+        _rewarn(caught)
+        w, h = font.get_width_height()
+        descent = font.get_descent() / 64.0
+        xo, yo = font.get_bitmap_offset()
+        coverage = np.array(font.get_image(), dtype=np.uint8, copy=True)
+        if not antialiased:
+            coverage = np.where(coverage > 0, 255, 0).astype(np.uint8)
+        # The same metrics as RendererAgg.get_text_width_height_descent, the same offsets as its
+        # draw_text up to matplotlib 3.10.
+        entry = _Text((w / 64.0, h / 64.0, descent), coverage, xo / 64.0, yo / 64.0 + descent)
+        if not caught:  # a missing glyph warns on every draw, never from the cache
+            _remember(_texts, key, entry)
+        return entry
+
+
+def _rewarn(caught: list[warnings.WarningMessage]) -> None:
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+class CachingCanvas(FigureCanvasAgg):
+    """A :class:`FigureCanvasAgg` drawing with a :class:`CachingRenderer`."""
+
+    def get_renderer(self) -> CachingRenderer:
+        """The renderer for the figure's current size (reused while the size stays)."""
+        w, h = self.get_width_height(physical=True)
+        key = (w, h, self.figure.dpi)
+        renderer = getattr(self, "_ek_renderer", None)
+        if renderer is None or getattr(self, "_ek_key", None) != key:
+            renderer = CachingRenderer(w, h, self.figure.dpi)
+            self._ek_renderer, self._ek_key = renderer, key
+        self.renderer = renderer
+        return renderer
