@@ -9,3 +9,12 @@
 - :mod:`~evalkit.batch.kernels` — kernel spec, starts that retry, shutdowns that never hang
 - :mod:`~evalkit.batch.kernelstate` — run inside a warm kernel: what it imports, what it resets
 """
+
+import sys as _sys
+
+# jsonschema (imported by nbformat, so by papermill and nbconvert in every batch process) imports
+# rfc3987_syntax where it is installed (JupyterLab's dependencies bring it), for its optional
+# "iri" format checks; that package compiles 38 lark grammars at import, 1.5 CPU-s per process.
+# Notebook validation checks no such format: the batch's processes go without it.
+if "jsonschema" not in _sys.modules:
+    _sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]

@@ -120,13 +120,16 @@ def table(
     t.autofit = False
     for j, width in enumerate(widths_mm):
         t.columns[j].width = Mm(width)
+    # The style's id, looked up once: assigning a style by name or object makes python-docx scan
+    # every style of the document for each cell (half of a unit report's CPU).
+    text_style = doc.styles["Table Text"].style_id
     for i, values in enumerate([list(header), *rows]):
-        row = t.rows[i]
+        cells = t.rows[i].cells
         for j, value in enumerate(values):
-            cell = row.cells[j]
+            cell = cells[j]
             cell.width = Mm(widths_mm[j])
             paragraph = cell.paragraphs[0]
-            paragraph.style = doc.styles["Table Text"]
+            paragraph._p.style = text_style
             run = paragraph.add_run(safe_text(value))
             if i == 0:
                 run.bold = True
