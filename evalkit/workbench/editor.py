@@ -805,21 +805,21 @@ class Workbench:
     def _draw_charts(self, rv: Review) -> None:
         from evalkit.report import charts
 
-        self._chart(self.indicator_chart, "indicators", _chart_rows(rv), lambda: charts.indicator_scores(rv))
+        self._chart(
+            self.indicator_chart, "indicators", _chart_rows(rv), lambda: charts.indicator_scores_png(rv)
+        )
         if rv.card.budget.rate is not None:
-            self._chart(self.budget_chart, "budget", _chart_budget(rv), lambda: charts.budget(rv))
+            self._chart(self.budget_chart, "budget", _chart_budget(rv), lambda: charts.budget_png(rv))
         else:
             _put(self.budget_chart, "value", b"")  # no rate: no chart (not the last unit's)
 
-    def _chart(self, image: w.Image, kind: str, signature: tuple[Any, ...], figure: Any) -> None:
+    def _chart(self, image: w.Image, kind: str, signature: tuple[Any, ...], draw: Any) -> None:
         """Show the chart of ``signature``: drawn once, kept for the last few signatures (switching
         back to a unit, profile or decision shows its chart again without drawing it)."""
-        from evalkit.report import charts
-
         kept = self._png[kind]
         png = kept.pop(signature, None)
         if png is None:
-            png = charts.to_png(figure())
+            png = draw()
         kept[signature] = png  # most recent last
         while len(kept) > 8:
             kept.pop(next(iter(kept)))
