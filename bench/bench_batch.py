@@ -11,7 +11,8 @@ project, then measures, one mode after the other on the same units:
 - ``dask``: ``evalkit run --scheduler local --jobs J`` (a Dask LocalCluster, evalkit.batch.cluster);
 - ``fresh``: ``evalkit run --executor fresh`` (papermill, a new kernel per unit, ``--jobs`` workers);
 - ``warm``: ``evalkit run --executor warm`` (kept, prewarmed kernels reset between units);
-- ``floor``: the same evalkit computations and charts written straight to HTML and JSON in Python,
+- ``floor``: the same evalkit computations and charts written straight to HTML and JSON in Python
+  (with each unit's Word report and the year's summary files, as ``evalkit run`` writes them),
   with no kernel and no notebook (``--jobs`` processes).
 
 It prints, per mode, wall seconds per unit (the units' phase; the summary page is reported
@@ -325,7 +326,33 @@ def _floor_unit(args: tuple[str, str, str]) -> bool:
     stem = Path(filing).stem
     atomic_write_text(Path(out) / f"{stem}.html", page)
     atomic_write_text(Path(out) / f"{stem}.json", json.dumps(report.result_document(rv), ensure_ascii=False))
+    # The unit's Word 复核报告, as evalkit run writes it.
+    from evalkit.report.word import write_unit_deliverable
+
+    write_unit_deliverable(
+        filing, Path(out) / "word" / f"{stem}.docx", profile, None, outputs=Path(out).parent
+    )
     return True
+
+
+def _floor_summary(out: Path) -> None:
+    """The year's summary without a notebook: index.html, summary.xlsx, 复核底稿.xlsx, the year's Word."""
+    from evalkit.fileio import atomic_write_text
+    from evalkit.report import index as summary
+    from evalkit.report import sections as report
+    from evalkit.report.workpaper import write_year_deliverables
+
+    results = summary.load_results(out)
+    summary.write_excel(results, out / "summary.xlsx")
+    write_year_deliverables(results, out, YEAR)
+    page = summary.Summary(out, YEAR)
+    parts = [page.header(), page.units(), page.charts(), page.ranking(), page.findings()]
+    body = "".join(part.data for part in parts if part is not None)
+    atomic_write_text(
+        out / "index.html",
+        '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
+        f"<style>{report.css()}</style></head><body class='ek'><main>{body}</main></body></html>",
+    )
 
 
 def _floor_warm() -> None:
@@ -352,8 +379,17 @@ def run_floor(root: Path, out: Path, jobs: int) -> dict[str, Any]:
         started = time.perf_counter()
         done = list(pool.map(_floor_unit, args, chunksize=1))
         seconds = time.perf_counter() - started
+        summary_started = time.perf_counter()
+        pool.submit(_floor_summary, out).result()
+        summary_seconds = time.perf_counter() - summary_started
     cpu = time.process_time() - before_self + _children_cpu() - before_kids  # workers reaped by now
-    return {"units": len(units), "failed": done.count(False), "units_seconds": seconds, "cpu_seconds": cpu}
+    return {
+        "units": len(units),
+        "failed": done.count(False),
+        "units_seconds": seconds,
+        "summary_seconds": summary_seconds,
+        "cpu_seconds": cpu,
+    }
 
 
 # ------------------------------------------------------------------------------------- report
