@@ -21,16 +21,36 @@ def notebook_to_html(nb: Any, title: str) -> str:
     return body
 
 
+def _exporter_class() -> type:
+    from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+
+    class ReportExporter(HTMLExporter):
+        """nbconvert's HTML exporter without its BeautifulSoup pass.
+
+        After rendering, ``HTMLExporter`` parses the whole page with Python's HTML parser to add
+        ``alt`` texts to images that lack one and ``tabindex`` to JupyterLab's cell classes, then
+        prints it again: a third of a report's rendering CPU. The report template gives every
+        image its ``alt`` and has none of those classes, and shows no widget views (the filters
+        HTMLExporter swaps in for code highlighting and widget outputs have nothing to do here),
+        so the template's own rendering is the page (tests/test_render.py compares the two).
+        """
+
+        def from_notebook_node(self, nb: Any, resources: dict[str, Any] | None = None, **kw: Any) -> Any:
+            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+    return ReportExporter
+
+
 @lru_cache(maxsize=1)
 def exporter() -> Any:
-    """The report's ``HTMLExporter``, built once per process (templates load once, ~25 ms a unit)."""
-    from nbconvert import HTMLExporter
+    """The report's HTML exporter, built once per process (templates load once, ~25 ms a unit)."""
     from traitlets.config import Config
 
     config = Config()
     config.TagRemovePreprocessor.enabled = True
     config.TagRemovePreprocessor.remove_cell_tags = {HIDE_TAG}
-    html = HTMLExporter(
+    html = _exporter_class()(
         config=config,
         template_name=TEMPLATE_NAME,
         extra_template_basedirs=[str(TEMPLATE_DIR)],
