@@ -139,3 +139,16 @@ def test_last_year_review_uses_its_result_json_when_the_batch_left_one(tmp_path:
         and last.change(rv.total) == round(rv.total - 88.5, 2)
     )
     assert "上年度（2023年）复核得分88.5分" in cc.draft_conclusion(rv, last)
+
+
+def test_an_alias_bomb_in_last_years_folder_is_skipped(tmp_path: Path) -> None:
+    # Matching by name reads each file's unit block: through the bounded loader, so a file that
+    # expands a few lines into millions of items is passed over, not expanded.
+    from evalkit.checks.history import _index
+
+    levels = ["  a: &a [x, x, x, x, x, x, x, x, x]"]
+    for prev, name in zip("abcdef", "bcdefg", strict=True):
+        levels.append(f"  {name}: &{name} [{', '.join([f'*{prev}'] * 9)}]")
+    (tmp_path / "bomb.yaml").write_text("unit:\n" + "\n".join(levels) + "\n  name: [*g, *g, *g]\ngoals: []\n")
+    (tmp_path / "ok.yaml").write_text("unit:\n  name: 某单位\n  kind: 项目\ngoals: []\n")
+    assert _index(str(tmp_path), 1) == {("某单位", "项目"): str(tmp_path / "ok.yaml")}

@@ -18,11 +18,10 @@ from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from evalkit.checks import Check, Context, Finding, check, fmt, place_row, where_row
 from evalkit.errors import EvalkitError
 from evalkit.model import Filing, Indicator
+from evalkit.safeyaml import YamlRefused, load_yaml
 from evalkit.scoring.rules import EQUAL, POSITIVE, REVERSE
 from evalkit.values import notation as nt
 
@@ -59,8 +58,9 @@ def _index(folder: str, stamp: int) -> dict[tuple[str, str], str]:
             with open(f, encoding="utf-8") as fh:
                 head = fh.read(4096)
             m = _UNIT_BLOCK.search(head)
-            unit = yaml.safe_load(textwrap.dedent(m.group(1))) if m else None
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            # The bounded loader: a 4 KB head can still hold an alias bomb.
+            unit = load_yaml(textwrap.dedent(m.group(1))) if m else None
+        except (OSError, UnicodeDecodeError, YamlRefused):
             continue
         if isinstance(unit, dict):
             out.setdefault((_norm(str(unit.get("name") or "")), str(unit.get("kind") or "")), str(f))
