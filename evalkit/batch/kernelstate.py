@@ -1,7 +1,7 @@
 """Run *inside* a warm kernel: what it imports once, and what it puts back between two units.
 
 The warm executor (:mod:`evalkit.batch.executors`) reuses one kernel for many notebooks. :func:`prewarm`
-imports what every report needs (evalkit's report modules, pandas, matplotlib, the CJK font) and
+imports what every unit report needs (evalkit's review and report modules, matplotlib, the CJK font) and
 takes a snapshot of the process state a notebook may change. :func:`begin` runs before each
 notebook: it resets what the previous one left — the IPython user namespace (and the execution
 counter), pyplot figures, matplotlib rcParams, pandas options, the working folder, ``sys.path``,
@@ -23,16 +23,15 @@ _SNAPSHOT: dict[str, Any] = {}
 # were, the way the standard library restores them at the end of a ``catch_warnings`` block.
 _WARNINGS = ExitStack()
 
-# What the notebooks import; a fresh kernel pays for these on every unit.
+# What the review notebook imports in a batch; a fresh kernel pays for these on every unit. Not
+# pandas nor ipywidgets (the summary and the interactive workbench): a unit report uses neither,
+# and they would add about a CPU-second to every kernel start (and restart) for the one summary.
 PREWARM_MODULES = (
     "evalkit.report.sections",
-    "evalkit.workbench.editor",
     "evalkit.report.charts",
-    "evalkit.report.index",
     "evalkit.pipeline",
     "matplotlib.figure",
     "PIL.Image",
-    "pandas",
 )
 
 
