@@ -45,7 +45,7 @@ FAILED_DIR = "failed"
 STATE_FILE = ".summary-inputs"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UnitTask:
     """One unit to run: everything a worker process needs (picklable)."""
 
@@ -179,7 +179,9 @@ def plan_units(
     Without ``profile``, a unit is scored with the profile saved in its ``.review.yaml`` (the one
     its reviewer chose in the workbench), else the default."""
     wanted = {u.removesuffix(".yaml") for u in only}
-    files = unit_files(parameters / year)
+    # Listed from the resolved folder, so each task keeps the listing's own Path (a province's
+    # tasks stay small in memory); a filing that is a link is resolved to what it points at.
+    files = unit_files(parameters.resolve() / year)
     if wanted:
         unknown = wanted - {f.stem for f in files}
         if unknown:
@@ -213,7 +215,7 @@ def plan_units(
         tasks.append(
             UnitTask(
                 unit_id=f.stem,
-                filing=f.resolve(),
+                filing=f.resolve() if f.is_symlink() else f,
                 decisions=decisions_or_none,
                 profile=unit_profile,
                 notebook=nb_path,

@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 
-@dataclass
+@dataclass(slots=True)
 class UnitOutcome:
     """What happened to one unit (small: the orchestrator keeps one per unit)."""
 
