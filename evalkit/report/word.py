@@ -123,8 +123,10 @@ def table(
     # The style's id, looked up once: assigning a style by name or object makes python-docx scan
     # every style of the document for each cell (half of a unit report's CPU).
     text_style = doc.styles["Table Text"].style_id
-    for i, values in enumerate([list(header), *rows]):
-        cells = t.rows[i].cells
+    # Rows taken in one pass: ``t.rows[i]`` lists every row of the table each time (quadratic:
+    # minutes for a province's 5,000-row year table).
+    for i, (row, values) in enumerate(zip(t.rows, [list(header), *rows], strict=True)):
+        cells = row.cells
         for j, value in enumerate(values):
             cell = cells[j]
             cell.width = Mm(widths_mm[j])
