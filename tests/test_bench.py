@@ -39,7 +39,9 @@ def test_bench_prints_its_table(tmp_path: Path) -> None:
     assert "c/d warm/floor" in out and "orch. peak MB" in out
     # Real reports came out of each mode.
     assert len(list((tmp_path / "n2" / "out-warm" / "2024").glob("*.html"))) == 3  # 2 units + index
-    assert len(list((tmp_path / "n2" / "out-floor").glob("*.html"))) == 2
+    floor = tmp_path / "n2" / "out-floor"
+    assert len(list(floor.glob("*.html"))) == 3  # 2 units + index, as evalkit run writes
+    assert len(list((floor / "word").glob("*.docx"))) == 3 and (floor / "summary.xlsx").is_file()
 
 
 def test_synthetic_units_cover_the_notations(tmp_path: Path) -> None:
