@@ -248,3 +248,48 @@ def test_each_thread_starts_its_own_kernel(monkeypatch: pytest.MonkeyPatch) -> N
     assert other[0] is not here and other[0].started_on == thread.ident
     plugin.teardown(worker=None)
     assert here.closed and other[0].closed
+
+
+def _count_new_loops(dask_worker: object) -> None:  # client.run passes the worker
+    import asyncio
+
+    made = {"loops": 0}
+    original = asyncio.new_event_loop
+
+    def counting() -> asyncio.AbstractEventLoop:
+        made["loops"] += 1
+        return original()
+
+    asyncio.new_event_loop = counting  # type: ignore[assignment]
+    dask_worker.ek_new_loops = made  # type: ignore[attr-defined]
+
+
+def _new_loops(dask_worker: object) -> int:
+    return dask_worker.ek_new_loops["loops"]  # type: ignore[attr-defined]
+
+
+def test_units_on_a_worker_reuse_one_event_loop(tmp_path: Path) -> None:
+    # Dask runs each task in a fresh copy of its context, where Jupyter keeps a thread's event
+    # loop: without the plugin's lasting context, every unit made a new loop for its kernel client.
+    from distributed import Client, LocalCluster
+
+    from evalkit.batch import cluster
+    from evalkit.batch.executors import ExecutorSpec
+    from evalkit.batch.kernels import ensure_kernel
+
+    root = workspace(tmp_path / "w")
+    out = root / "outputs" / YEAR
+    out.mkdir(parents=True)
+    kernel = ensure_kernel()
+    nb = root / "notebooks"
+    tasks = batch_plan.plan_units(root / "parameters", out, YEAR, None, nb / "review.ipynb", out, kernel, nb)
+    with (
+        LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as lc,
+        Client(lc) as client,
+    ):
+        client.run(_count_new_loops)
+        run = cluster.ClusterRun(client, ExecutorSpec("warm", kernel, 50, 600), nb)  # preheats
+        start = next(iter(client.run(_new_loops).values()))
+        outcomes = list(run.outcomes(iter(tasks), 2))
+        assert [o.status for o in outcomes] == ["ok"] * len(tasks)
+        assert next(iter(client.run(_new_loops).values())) == start  # no loop per unit

@@ -17,6 +17,7 @@ Only imported with ``--scheduler``: a local run does not import Dask.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import socket
 import threading
@@ -62,11 +63,13 @@ class WarmKernel(WorkerPlugin):
         # Made on the worker (a lock does not pickle): see setup.
         self._executors: dict[int, Executor] = {}
         self._lock: threading.Lock | None = None
+        self._contexts: dict[int, contextvars.Context] = {}
 
     def setup(self, worker: Any) -> None:
         from dataclasses import replace
 
         self._executors, self._lock = {}, threading.Lock()
+        self._contexts: dict[int, contextvars.Context] = {}
         from evalkit.batch.kernels import ensure_kernel
 
         # The kernel spec lives per environment, found through this process's JUPYTER_PATH: a
@@ -85,6 +88,18 @@ class WarmKernel(WorkerPlugin):
         if fresh:  # outside the lock: the worker's other threads start theirs meanwhile
             executor.start(Path(self.cwd))
         return executor
+
+    def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Call ``fn(*args)`` in this thread's own, lasting context (see below)."""
+        ident = threading.get_ident()
+        context = self._contexts.get(ident)
+        if context is None:
+            context = self._contexts[ident] = contextvars.copy_context()
+        # Dask runs each task in a fresh copy of its event loop's context. Jupyter keeps the event
+        # loop a thread's kernel client is bound to in a context variable, so in a fresh context
+        # every unit made a new event loop and moved the client's sockets to it. One context per
+        # thread, kept across tasks, keeps one loop per kernel client.
+        return context.run(fn, *args)
 
     def teardown(self, worker: Any) -> None:
         executors, self._executors = list(self._executors.values()), {}
@@ -144,15 +159,18 @@ def check_paths(client: Client, parameters: Path, out_dir: Path, notebooks: Path
 def _unit_on_worker(task: UnitTask) -> UnitOutcome:
     from evalkit.batch.worker import run_unit
 
-    return run_unit(task, get_worker().plugins[PLUGIN_NAME].executor())
+    plugin = get_worker().plugins[PLUGIN_NAME]
+    return plugin.run(lambda: run_unit(task, plugin.executor()))
 
 
 def _summary_on_worker(render: Callable[[Executor], Path]) -> Path:
-    return render(get_worker().plugins[PLUGIN_NAME].executor())
+    plugin = get_worker().plugins[PLUGIN_NAME]
+    return plugin.run(lambda: render(plugin.executor()))
 
 
 def _preheat_on_worker() -> str:
-    get_worker().plugins[PLUGIN_NAME].executor()
+    plugin = get_worker().plugins[PLUGIN_NAME]
+    plugin.run(plugin.executor)
     return get_worker().address
 
 
