@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,3 +34,23 @@ def _fast_tests_start_no_kernel(request: pytest.FixtureRequest, monkeypatch: pyt
         pytest.fail("this test starts a Jupyter kernel: mark it @pytest.mark.slow")
 
     monkeypatch.setattr(local_provisioner, "launch_kernel", refuse)
+
+
+@pytest.fixture(scope="module")
+def kernel_name() -> str:
+    """The report kernel spec (written once per test module)."""
+    from evalkit.batch.kernels import ensure_kernel
+
+    return ensure_kernel()
+
+
+@pytest.fixture
+def warm(kernel_name: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A warm executor, closed after the test (tests that use it start a kernel: mark them slow)."""
+    from evalkit.batch.executors import ExecutorSpec, WarmExecutor
+
+    # Agg, as CI sets it: figures stay open across cells (the inline backend closes them itself).
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    executor = WarmExecutor(ExecutorSpec("warm", kernel_name, restart_every=50, timeout=60))
+    yield executor
+    executor.close()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
@@ -17,7 +16,6 @@ from papermill.exceptions import PapermillExecutionError
 
 from evalkit.batch.engine import ENGINE_NAME, MARKER_MIME
 from evalkit.batch.executors import ExecutorSpec, WarmExecutor
-from evalkit.batch.kernels import ensure_kernel
 from evalkit.batch.plan import plan_units
 from evalkit.batch.worker import error_text, run_unit
 
@@ -29,19 +27,6 @@ UNITS = [
     "示例_某区文化和旅游局_公共文化服务提升项目",
     "示例_某区卫生健康局_部门整体支出",
 ]
-
-
-@pytest.fixture(scope="module")
-def kernel_name() -> str:
-    return ensure_kernel()
-
-
-@pytest.fixture
-def warm(kernel_name: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[WarmExecutor]:
-    monkeypatch.setenv("MPLBACKEND", "Agg")
-    executor = WarmExecutor(ExecutorSpec("warm", kernel_name, restart_every=50, timeout=60))
-    yield executor
-    executor.close()
 
 
 def make_notebook(path: Path, *cells: str, parameters: str = 'out: str = ""') -> Path:

@@ -8,7 +8,6 @@ import json
 import os
 import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
@@ -19,7 +18,6 @@ from papermill.exceptions import PapermillExecutionError
 
 from evalkit.batch import kernels
 from evalkit.batch.executors import ExecutorSpec, WarmExecutor
-from evalkit.batch.kernels import ensure_kernel
 from evalkit.errors import KernelError
 
 pytestmark = pytest.mark.slow  # starts Jupyter kernels
@@ -68,20 +66,6 @@ DIE_ONCE = (
     "    os._exit(1)\n"
     "open(out, 'w').write('ok')"
 )
-
-
-@pytest.fixture(scope="module")
-def kernel_name() -> str:
-    return ensure_kernel()
-
-
-@pytest.fixture
-def warm(kernel_name: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[WarmExecutor]:
-    # Agg, as CI sets it: figures stay open across cells (the inline backend closes them itself).
-    monkeypatch.setenv("MPLBACKEND", "Agg")
-    executor = WarmExecutor(ExecutorSpec("warm", kernel_name, restart_every=50, timeout=60))
-    yield executor
-    executor.close()
 
 
 def seen(path: Path) -> dict:
