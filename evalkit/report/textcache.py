@@ -122,7 +122,7 @@ class CachingRenderer(RendererAgg):
         # matplotlib's Text asks a renderer that has this method for the font's ascent, descent
         # and line gap (else it reads the font's tables for every text, every draw): the same
         # figures, read once per font, size and dpi.
-        key = (*_font_key(prop, self.dpi),)
+        key = _font_key(prop, self.dpi)
         found = _heights.get(key)
         if found is None:
             font = get_font(findfont(prop))

@@ -637,15 +637,7 @@ class Workbench:
         self.editors = {s.indicator.key: self._row(s, profile) for s in rv.card.indicators}
         used: dict[str, int] = {}
         self.finding_editors = [self._finding(f, used) for f in rv.findings]
-        self._quiet = True
-        try:
-            for key, editor in self.editors.items():
-                editor.load(decisions.get(key))
-            for fe in self.finding_editors:
-                fe.load(decisions.finding(fe.key))
-            self._load_texts(decisions)
-        finally:
-            self._quiet = False
+        self._show_decisions(decisions)
         self._built = (decisions, rv)
         self._scored = False
         self.editor_box.children = [self._intro, *[e.row for e in self.editors.values()]]
@@ -685,6 +677,18 @@ class Workbench:
         fe.reason.observe(lambda _: self._update(rescore=False), "value")
         pool.append(fe)
         return fe
+
+    def _show_decisions(self, decisions: Decisions) -> None:
+        """Put ``decisions`` into every row, finding and text field, without re-scoring per field."""
+        self._quiet = True
+        try:
+            for key, editor in self.editors.items():
+                editor.load(decisions.get(key))
+            for fe in self.finding_editors:
+                fe.load(decisions.finding(fe.key))
+            self._load_texts(decisions)
+        finally:
+            self._quiet = False
 
     def _load_texts(self, decisions: Decisions) -> None:
         self.opinion.value = decisions.opinion
@@ -864,15 +868,7 @@ class Workbench:
             return None
         # Another copy may have saved other indicators meanwhile: show the merged state.
         self.base = merged
-        self._quiet = True
-        try:
-            for key, editor in self.editors.items():
-                editor.load(merged.get(key))
-            for fe in self.finding_editors:
-                fe.load(merged.finding(fe.key))
-            self._load_texts(merged)
-        finally:
-            self._quiet = False
+        self._show_decisions(merged)
         self.refresh()
         entry = merged.history[-1]
         self._message(f"已保存到 {self.decisions_file.name}（{fmt_time(entry['when'])}，{who}）", error=False)
