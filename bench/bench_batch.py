@@ -319,12 +319,8 @@ def _floor_unit(args: tuple[str, str, str]) -> bool:
         report.findings_html(rv),
         report.decisions_html(rv) + report.footer_html(rv),
     ]
-    page = (
-        '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
-        f"<style>{report.css()}</style></head><body class='ek'><main>{''.join(sections)}</main></body></html>"
-    )
     stem = Path(filing).stem
-    atomic_write_text(Path(out) / f"{stem}.html", page)
+    atomic_write_text(Path(out) / f"{stem}.html", _page("".join(sections)))
     atomic_write_text(Path(out) / f"{stem}.json", json.dumps(report.result_document(rv), ensure_ascii=False))
     # The unit's Word 复核报告, as evalkit run writes it.
     from evalkit.report.word import write_unit_deliverable
@@ -335,11 +331,20 @@ def _floor_unit(args: tuple[str, str, str]) -> bool:
     return True
 
 
+def _page(body: str) -> str:
+    """A floor page: the report's stylesheet inline around ``body``."""
+    from evalkit.report import sections as report
+
+    return (
+        '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
+        f"<style>{report.css()}</style></head><body class='ek'><main>{body}</main></body></html>"
+    )
+
+
 def _floor_summary(out: Path) -> None:
     """The year's summary without a notebook: index.html, summary.xlsx, 复核底稿.xlsx, the year's Word."""
     from evalkit.fileio import atomic_write_text
     from evalkit.report import index as summary
-    from evalkit.report import sections as report
     from evalkit.report.workpaper import write_year_deliverables
 
     results = summary.load_results(out)
@@ -348,11 +353,7 @@ def _floor_summary(out: Path) -> None:
     page = summary.Summary(out, YEAR)
     parts = [page.header(), page.units(), page.charts(), page.ranking(), page.findings()]
     body = "".join(part.data for part in parts if part is not None)
-    atomic_write_text(
-        out / "index.html",
-        '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
-        f"<style>{report.css()}</style></head><body class='ek'><main>{body}</main></body></html>",
-    )
+    atomic_write_text(out / "index.html", _page(body))
 
 
 def _floor_warm() -> None:
