@@ -33,7 +33,10 @@ def _fast_tests_start_no_kernel(request: pytest.FixtureRequest, monkeypatch: pyt
     def refuse(*_args: object, **_kwargs: object) -> None:
         pytest.fail("this test starts a Jupyter kernel: mark it @pytest.mark.slow")
 
+    from evalkit.batch import zygote
+
     monkeypatch.setattr(local_provisioner, "launch_kernel", refuse)
+    monkeypatch.setattr(zygote, "fork_kernel", refuse)  # a kernel forked by the run's zygote
 
 
 @pytest.fixture(scope="module")

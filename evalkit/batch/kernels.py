@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evalkit.batch import zygote
 from evalkit.errors import KernelError
 from evalkit.fileio import atomic_write_text
 
@@ -160,7 +161,11 @@ class Kernel:
 
 
 def launch(
-    kernel_name: str, cwd: str | os.PathLike[str], mode: str | None = None, **manager_options: Any
+    kernel_name: str,
+    cwd: str | os.PathLike[str],
+    mode: str | None = None,
+    _zygote: bool = True,
+    **manager_options: Any,
 ) -> Kernel:
     """Start a kernel process in ``cwd`` without waiting for it to answer (see :func:`connect`).
 
@@ -182,8 +187,19 @@ def launch(
         kwargs["connection_file"] = str(folder / "k.json")
     km = _MANAGER_CLASS(**kwargs)
     kernel = Kernel(km=km, cwd=str(cwd), folder=folder)
+    sock = zygote.address() if _zygote else None
+    if sock is not None:
+        # Forked from the run's zygote (evalkit.batch.zygote): its imports are done already.
+        km.provisioner = zygote.provisioner(km, sock)
     try:
         run_sync(km.start_kernel(cwd=str(cwd)))
+    except (OSError, RuntimeError) as exc:
+        shutdown(kernel)
+        if sock is None:
+            raise
+        # No zygote to fork from (it died, or never came up): a kernel started the usual way.
+        log.warning("could not fork a kernel from the zygote (%s); starting one", exc)
+        return launch(kernel_name, cwd, mode, _zygote=False, **manager_options)
     except BaseException:
         shutdown(kernel)
         raise

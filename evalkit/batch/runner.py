@@ -17,6 +17,7 @@ the orchestrator never holds the year's results.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -74,6 +75,8 @@ if TYPE_CHECKING:
     from evalkit.batch.executors import Executor
 
 __all__ = ["RunResult", "render_summary", "run_batch", "summary_parameters"]
+
+log = logging.getLogger(__name__)
 
 _IN_FLIGHT = 2  # units queued per worker: enough to keep it busy, few enough to stream
 
@@ -155,6 +158,7 @@ def run_batch(
     order: dict[str, int] = {}
     pending = 0
     old_term = terminate_as_error()  # SIGTERM unwinds like Ctrl-C: workers, kernels, staging cleaned
+    zyg: Any = None
     try:
         mark_run(staging)
         # The kernel runs in notebooks/, as in JupyterLab (and no project folder shadows evalkit).
@@ -172,6 +176,9 @@ def run_batch(
         if skipped:
             say(f"跳过{skipped}个输入未变的单位（--force 可强制重跑）")
         pending = len(todo)
+        # Kernels forked from one preloaded process (evalkit.batch.zygote) when there are units
+        # to run; it imports while the workers start. After mark_run: its kernels carry the tag.
+        zyg = _start_zygote() if todo and not scheduler else None
         cluster = _open_cluster(scheduler, jobs, params, out_dir, notebooks, spec) if scheduler else None
         workers = cluster.slots if cluster else max(1, min(jobs or default_jobs(), len(todo) or 1))
         result.jobs = workers
@@ -196,6 +203,8 @@ def run_batch(
         done = sum(1 for o in result.outcomes if o.status == "ok")
         raise Interrupted(done, pending) from None
     finally:
+        if zyg is not None:
+            _stop_zygote(zyg)
         unmark_run()
         shutil.rmtree(staging, ignore_errors=True)
         restore_signal(old_term)
@@ -348,6 +357,33 @@ def _run_pool(
 def _workers() -> list[Any]:
     # The pool's workers are this process's children (their kernels are grandchildren).
     return children(recursive=False)
+
+
+def _start_zygote() -> Any:
+    """The run's zygote (:mod:`evalkit.batch.zygote`), its address put where the workers look;
+    None where kernels cannot be forked (not Linux, ``EVALKIT_ZYGOTE=off``) or it fails to start."""
+    from evalkit.batch import zygote
+
+    if not zygote.supported():
+        return None
+    try:
+        zyg = zygote.Zygote.start()
+    except Exception as exc:  # kernels are then started the usual way
+        log.warning("could not start the kernel zygote: %s", exc)
+        return None
+    zyg.previous = os.environ.get(zygote.ENV)
+    os.environ[zygote.ENV] = zyg.address  # inherited by the pool's workers
+    return zyg
+
+
+def _stop_zygote(zyg: Any) -> None:
+    from evalkit.batch import zygote
+
+    if zyg.previous is None:
+        os.environ.pop(zygote.ENV, None)
+    else:
+        os.environ[zygote.ENV] = zyg.previous
+    zyg.close()
 
 
 def _open_cluster(

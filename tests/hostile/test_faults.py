@@ -126,9 +126,23 @@ def wait_for_units(out: Path, n: int, proc: subprocess.Popen[str], timeout: floa
     raise AssertionError("the run did not get going")
 
 
+def is_kernel(proc: psutil.Process) -> bool:
+    """A launched kernel (``-m ipykernel_launcher``) or one forked by the run's zygote (a child
+    of the zygote, showing its command line)."""
+    cmd = " ".join(proc.cmdline())
+    if "ipykernel" in cmd:
+        return True
+    parent = proc.parent()
+    return (
+        "evalkit.batch.zygote" in cmd
+        and parent is not None
+        and "evalkit.batch.zygote" in " ".join(parent.cmdline())
+    )
+
+
 def descendants(pid: int) -> list[psutil.Process]:
     procs = psutil.Process(pid).children(recursive=True)
-    assert any("ipykernel" in " ".join(p.cmdline()) for p in procs), "no kernel was running"
+    assert any(is_kernel(p) for p in procs), "no kernel was running"
     return procs
 
 
