@@ -185,3 +185,88 @@ def test_the_batch_deliverables_from_the_unit_results(tmp_path: Path) -> None:
     assert summary["示例 某区教育局 学生营养改善计划项目"][10] == 99.8
     moved = Document(str(docx)).tables[-1]
     assert [r.cells[0].text for r in moved.rows[1:]] == ["示例 某区教育局 学生营养改善计划项目"]
+
+
+def _api_table(doc, header, rows, widths_mm, numeric=()):
+    # The table built cell by cell through python-docx's API, as word.table did before it wrote
+    # the XML in one piece: the elements must be the same.
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.shared import Mm
+
+    rows = [list(r) for r in rows]
+    t = doc.add_table(rows=1 + len(rows), cols=len(header))
+    t.style = doc.styles["Table Grid"]
+    t.alignment = WD_TABLE_ALIGNMENT.CENTER
+    t.autofit = False
+    for j, width in enumerate(widths_mm):
+        t.columns[j].width = Mm(width)
+    for i, (row, values) in enumerate(zip(t.rows, [list(header), *rows], strict=True)):
+        for j, value in enumerate(values):
+            cell = row.cells[j]
+            cell.width = Mm(widths_mm[j])
+            paragraph = cell.paragraphs[0]
+            paragraph.style = doc.styles["Table Text"]
+            run = paragraph.add_run(word.safe_text(value))
+            if i == 0:
+                run.bold = True
+                paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            elif j in set(numeric) or isinstance(value, (int, float)):
+                paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    el = OxmlElement("w:tblHeader")
+    el.set(qn("w:val"), "true")
+    t.rows[0]._tr.get_or_add_trPr().append(el)
+    return t
+
+
+def _tree(el) -> tuple:
+    return (el.tag, dict(el.attrib), el.text, [_tree(c) for c in el])
+
+
+def test_tables_are_the_elements_python_docx_makes() -> None:
+    header = ("分项", "分值", " 备注 ")
+    rows = [
+        ("预算执行率<script>&\"'", 10, "  前后空格  "),
+        ("多行\n第二行\r\n第三行", 2.5, "制表\t符"),
+        ("控制字符\x07与\x1b", "", "=1+1"),
+        ("", 0, "—"),
+    ]
+    widths = (40.5, 20, 33.3)
+    fast_doc, api_doc = word._open_template(None), word._open_template(None)
+    fast = word.table(fast_doc, header, rows, widths, numeric=(1,))
+    api = _api_table(api_doc, header, rows, widths, numeric=(1,))
+    assert _tree(fast._tbl) == _tree(api._tbl)
+    assert [c.text for c in fast.rows[2].cells] == [c.text for c in api.rows[2].cells]
+    # Both sit where python-docx puts a table: last in the body, before its section properties.
+    body = fast_doc.element.body
+    assert body[-1].tag == qn("w:sectPr") and body[-2] is fast._tbl
+
+
+def test_a_table_row_of_the_wrong_width_is_refused() -> None:
+    doc = word._open_template(None)
+    with pytest.raises(ValueError, match="row 1 has 1 cells"):
+        word.table(doc, ("a", "b"), [("only one",)], (20, 20))
+
+
+def test_every_style_a_report_uses_is_in_the_slimmed_template(tmp_path: Path) -> None:
+    # The template keeps only the styles the reports use (make_template._prune_styles): a style
+    # pruned by mistake would make its paragraphs fall back to 正文 without a word.
+    rv = review(CULTURE)
+    docs = [word.unit_report(rv), word.year_report([result_document(rv)], 2024)]
+    for doc in docs:
+        defined = {s.get(qn("w:styleId")) for s in doc.styles.element.findall(qn("w:style"))}
+        parts = (
+            [doc.element]
+            + [s.header._element for s in doc.sections]
+            + [s.footer._element for s in doc.sections]
+        )
+        used = {
+            el.get(qn("w:val"))
+            for part in parts
+            for tag in ("w:pStyle", "w:rStyle", "w:tblStyle")
+            for el in part.iter(qn(tag))
+        }
+        assert used and used <= defined, used - defined
+    parts = {str(p.partname) for p in Document(str(word.TEMPLATE)).part.package.parts}
+    assert "/word/stylesWithEffects.xml" not in parts

@@ -11,18 +11,19 @@ with the control characters XML cannot hold replaced by U+FFFD.
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape
 
 from docx import Document
 from docx.enum.section import WD_ORIENT, WD_SECTION
-from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
+from docx.enum.style import WD_STYLE_TYPE
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm
 
 from evalkit.checks import CATALOGUE, FAMILY_LABELS, SEVERITY_LABELS, fmt
@@ -53,6 +54,7 @@ SECTIONS = (
 YEAR_SECTIONS = ("一、总体情况", "二、得分排名", "三、等级分布", "四、共性问题", "五、得分变动较大的单位")
 SCORE_ROWS = ("预算执行率", LEVEL1_OUTPUT, LEVEL1_BENEFIT, LEVEL1_SATISFACTION)
 BASIS_LABELS = {"planned": "年初预算数", "adjusted": "全年预算数"}
+_QUOTE = {'"': "&quot;"}  # escape() for an attribute value
 
 
 def safe_text(value: Any) -> str:
@@ -71,7 +73,10 @@ def _pct(value: float | None) -> str:
 
 
 def _open_template(template: str | os.PathLike[str] | None) -> DocxDocument:
-    doc = Document(str(template or TEMPLATE))
+    path = Path(template or TEMPLATE)
+    doc = Document(str(path))
+    # Which template (and which version of it) the document's styles come from: see _style_id.
+    doc.__dict__["_evalkit_template"] = (str(path.resolve()), path.stat().st_mtime_ns)
     body = doc.element.body
     for child in list(body):
         if child.tag != qn("w:sectPr"):
@@ -92,15 +97,47 @@ def _set_header(doc: DocxDocument, unit: str) -> None:
                     paragraph.add_run(text)
 
 
+_STYLE_IDS: dict[tuple[str, int, str, int], str | None] = {}
+
+
+def _style_id(doc: DocxDocument, name: str, kind: Any = WD_STYLE_TYPE.PARAGRAPH) -> str | None:
+    """The id of style ``name`` (None for the default style, as python-docx gives it), looked up
+    once per template: python-docx scans every style of the document for each lookup (a fifth
+    of a unit report's CPU)."""
+    source = doc.__dict__.get("_evalkit_template", ("", 0))
+    key = (*source, name, int(kind))
+    if not source[0] or key not in _STYLE_IDS:
+        style_id = doc.part.get_style_id(name, kind)
+        if not source[0]:
+            return style_id
+        _STYLE_IDS[key] = style_id
+    return _STYLE_IDS[key]
+
+
 def _p(doc: DocxDocument, text: str, style: str | None = None) -> Any:
-    return doc.add_paragraph(safe_text(text), style=style)
+    paragraph = doc.add_paragraph(safe_text(text))
+    if style is not None:
+        # What ``add_paragraph(text, style=name)`` does, with the style's id looked up once.
+        paragraph._p.style = _style_id(doc, style)
+    return paragraph
 
 
-def _repeat_header(row: Any) -> None:
-    trpr = row._tr.get_or_add_trPr()
-    el = OxmlElement("w:tblHeader")
-    el.set(qn("w:val"), "true")
-    trpr.append(el)
+def _heading(doc: DocxDocument, text: str, level: int) -> Any:
+    """``doc.add_heading(text, level)`` (a paragraph in 标题 N), its style looked up once."""
+    return _p(doc, text, f"Heading {level}")
+
+
+def _t(text: str) -> str:
+    # A run's text as python-docx writes it: a tab is <w:tab/>, a line break <w:br/>, and text
+    # with spaces at either end keeps them (xml:space).
+    parts: list[str] = []
+    for i, piece in enumerate(re.split(r"([\t\r\n])", text)):
+        if i % 2:
+            parts.append("<w:tab/>" if piece == "\t" else "<w:br/>")
+        elif piece:
+            space = ' xml:space="preserve"' if len(piece.strip()) < len(piece) else ""
+            parts.append(f"<w:t{space}>{escape(piece)}</w:t>")
+    return "".join(parts)
 
 
 def table(
@@ -111,35 +148,49 @@ def table(
     numeric: Iterable[int] = (),
 ) -> Any:
     """A bordered table in the template's 表格文字 style, header row repeated on each page, the
-    column widths fixed (in mm) so it stays within the page; ``numeric`` columns are centred."""
+    column widths fixed (in mm) so it stays within the page; ``numeric`` columns are centred.
+
+    Written as one piece of XML and parsed once: the same elements python-docx's table, cell,
+    paragraph and run calls make (tests/test_word.py compares the two), at a tenth of the CPU —
+    those calls search each element's children for where a new one goes, for every cell.
+    """
     centred = set(numeric)
-    rows = [list(r) for r in rows]
-    t = doc.add_table(rows=1 + len(rows), cols=len(header))
-    t.style = doc.styles["Table Grid"]
-    t.alignment = WD_TABLE_ALIGNMENT.CENTER
-    t.autofit = False
-    for j, width in enumerate(widths_mm):
-        t.columns[j].width = Mm(width)
-    # The style's id, looked up once: assigning a style by name or object makes python-docx scan
-    # every style of the document for each cell (half of a unit report's CPU).
-    text_style = doc.styles["Table Text"].style_id
-    # Rows taken in one pass: ``t.rows[i]`` lists every row of the table each time (quadratic:
-    # minutes for a province's 5,000-row year table).
-    for i, (row, values) in enumerate(zip(t.rows, [list(header), *rows], strict=True)):
-        cells = row.cells
+    twips = [Mm(w).twips for w in widths_mm]
+    table_style = _style_id(doc, "Table Grid", WD_STYLE_TYPE.TABLE)
+    text_style = _style_id(doc, "Table Text")
+    ppr_style = f'<w:pStyle w:val="{escape(text_style, _QUOTE)}"/>' if text_style else ""
+    out = [
+        f"<w:tbl {nsdecls('w')}><w:tblPr>",
+        f'<w:tblStyle w:val="{escape(table_style, _QUOTE)}"/>' if table_style else "",
+        '<w:tblW w:type="auto" w:w="0"/><w:jc w:val="center"/><w:tblLayout w:type="fixed"/>',
+        '<w:tblLook w:firstColumn="1" w:firstRow="1" w:lastColumn="0" w:lastRow="0" w:noHBand="0"'
+        ' w:noVBand="1" w:val="04A0"/></w:tblPr><w:tblGrid>',
+        *(f'<w:gridCol w:w="{w}"/>' for w in twips),
+        "</w:tblGrid>",
+    ]
+    for i, values in enumerate([list(header), *(list(r) for r in rows)]):
+        if len(values) != len(twips):
+            raise ValueError(f"table row {i} has {len(values)} cells, the table {len(twips)} columns")
+        out.append('<w:tr><w:trPr><w:tblHeader w:val="true"/></w:trPr>' if i == 0 else "<w:tr>")
         for j, value in enumerate(values):
-            cell = cells[j]
-            cell.width = Mm(widths_mm[j])
-            paragraph = cell.paragraphs[0]
-            paragraph._p.style = text_style
-            run = paragraph.add_run(safe_text(value))
-            if i == 0:
-                run.bold = True
-                paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            elif j in centred or isinstance(value, (int, float)):
-                paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _repeat_header(t.rows[0])
-    return t
+            centre = i == 0 or j in centred or isinstance(value, (int, float))
+            out.append(
+                f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{twips[j]}"/></w:tcPr><w:p><w:pPr>{ppr_style}'
+                + ('<w:jc w:val="center"/>' if centre else "")
+                + "</w:pPr><w:r>"
+                + ("<w:rPr><w:b/></w:rPr>" if i == 0 else "")
+                + _t(safe_text(value))
+                + "</w:r></w:p></w:tc>"
+            )
+        out.append("</w:tr>")
+    out.append("</w:tbl>")
+    tbl = parse_xml("".join(out))
+    body = doc.element.body
+    if body.sectPr is not None:
+        body.sectPr.addprevious(tbl)
+    else:
+        body.append(tbl)
+    return doc.tables[-1]  # the one just added: the last table of the body
 
 
 def _landscape(doc: DocxDocument) -> None:
@@ -234,9 +285,9 @@ def unit_report(
     doc = _open_template(template)
     _set_header(doc, unit.name)
     year = f"{unit.year}" if unit.year else ""
-    doc.add_paragraph(safe_text(f"{unit.name}{year}年度绩效自评复核报告"), style="Title")
+    _p(doc, f"{unit.name}{year}年度绩效自评复核报告", "Title")
 
-    doc.add_heading(SECTIONS[0], level=1)
+    _heading(doc, SECTIONS[0], 1)
     prof = rv.profile
     _p(
         doc,
@@ -247,7 +298,7 @@ def unit_report(
     for rule in prof.caliber:
         _p(doc, f"复核口径{rule.id}：{rule.title}。")
 
-    doc.add_heading(SECTIONS[1], level=1)
+    _heading(doc, SECTIONS[1], 1)
     kind = f"（{unit.kind}）" if unit.kind else ""
     facts = [f"被复核单位：{unit.name}{kind}"]
     if unit.department:
@@ -276,10 +327,10 @@ def unit_report(
             f"本年复核得分{_num(card.total)}分，变动{_num(last.change(card.total))}分。",
         )
 
-    doc.add_heading(SECTIONS[2], level=1)
+    _heading(doc, SECTIONS[2], 1)
     _p(doc, cc.conclusion(rv, last))
 
-    doc.add_heading(SECTIONS[3], level=1)
+    _heading(doc, SECTIONS[3], 1)
     rows = [(n, _num(w), _num(d), _num(r), _num(g)) for n, w, d, r, g in score_rows(rv)]
     width = _text_width_mm(doc)
     table(
@@ -292,7 +343,7 @@ def unit_report(
     _p(doc, f"复核等级“{card.grade}”，自评等级“{unit.declared_grade or '—'}”。差异为自评减复核。")
 
     _landscape(doc)
-    doc.add_heading(SECTIONS[4], level=1)
+    _heading(doc, SECTIONS[4], 1)
     header = ["序号", "一级指标", "二级指标", "三级指标", "指标值", "完成值", "分值", "自评", "复核", "备注"]
     widths = [11, 22, 24, 38, 26, 26, 14, 14, 14, 58]
     if last is not None:
@@ -320,7 +371,7 @@ def unit_report(
     table(doc, header, body, widths, numeric=(0, len(header) - 4, len(header) - 3, len(header) - 2))
 
     _portrait(doc)
-    doc.add_heading(SECTIONS[5], level=1)
+    _heading(doc, SECTIONS[5], 1)
     found = cc.upheld(rv)
     if not found:
         _p(doc, "复核未发现需要指出的问题。")
@@ -333,23 +384,23 @@ def unit_report(
             f"（规则 {fd.code}，{FAMILY_LABELS.get(fd.family, fd.family)}）".replace("。。", "。"),
         )
 
-    doc.add_heading(SECTIONS[6], level=1)
+    _heading(doc, SECTIONS[6], 1)
     for n, (key, text) in enumerate(cc.opinions(rv).items(), start=1):
-        doc.add_heading(f"（{'一二三'[n - 1]}）{OPINION_LABELS[key]}", level=2)
+        _heading(doc, f"（{'一二三'[n - 1]}）{OPINION_LABELS[key]}", 2)
         _p(doc, text)
     if rv.decisions.opinion:
-        doc.add_heading("（四）复核人意见", level=2)
+        _heading(doc, "（四）复核人意见", 2)
         _p(doc, rv.decisions.opinion)
 
-    doc.add_heading(SECTIONS[7], level=1)
+    _heading(doc, SECTIONS[7], 1)
     advice = cc.suggestions(rv) or ["继续保持自评工作质量，按规范填报绩效自评表和自评报告。"]
     for n, text in enumerate(advice, start=1):
         _p(doc, f"{n}. {text}")
 
     doc.add_paragraph("")
-    doc.add_paragraph(safe_text(f"复核单位：{reviewer_org or '＿＿＿＿＿＿＿＿'}（盖章）"), style="Signature")
-    doc.add_paragraph(safe_text(f"复核人：{rv.decisions.reviewer or '＿＿＿＿＿＿'}"), style="Signature")
-    doc.add_paragraph(_review_date(rv, when), style="Signature")
+    _p(doc, f"复核单位：{reviewer_org or '＿＿＿＿＿＿＿＿'}（盖章）", "Signature")
+    _p(doc, f"复核人：{rv.decisions.reviewer or '＿＿＿＿＿＿'}", "Signature")
+    _p(doc, _review_date(rv, when), "Signature")
     doc.core_properties.title = safe_text(f"{unit.name}{year}年度绩效自评复核报告")
     doc.core_properties.author = "evalkit"
     return doc
@@ -397,10 +448,10 @@ def year_report(
     failed = len(results) - len(ok)
     doc = _open_template(template)
     _set_header(doc, f"{year}年度绩效自评复核汇总")
-    doc.add_paragraph(f"{year}年度绩效自评复核汇总报告", style="Title")
+    _p(doc, f"{year}年度绩效自评复核汇总报告", "Title")
     width = _text_width_mm(doc)
 
-    doc.add_heading(YEAR_SECTIONS[0], level=1)
+    _heading(doc, YEAR_SECTIONS[0], 1)
     totals = [r["total"] for r in ok]
     declared = [r for r in ok if (r.get("declared") or {}).get("total") is not None]
     higher = [r for r in declared if r["declared"]["total"] - r["total"] > 0.01]
@@ -412,7 +463,7 @@ def year_report(
         text += f"填报自评总分的{len(declared)}个中，{len(higher)}个自评得分高于复核得分。"
     _p(doc, text)
 
-    doc.add_heading(YEAR_SECTIONS[1], level=1)
+    _heading(doc, YEAR_SECTIONS[1], 1)
     ranked = sorted(ok, key=lambda r: (-r["total"], str(r.get("unit"))))
     rows = [
         (
@@ -433,7 +484,7 @@ def year_report(
         numeric=(0, 3, 4, 5),
     )
 
-    doc.add_heading(YEAR_SECTIONS[2], level=1)
+    _heading(doc, YEAR_SECTIONS[2], 1)
     grades = Counter(r.get("grade") for r in ok)
     order = [g for g in ("优", "良", "中", "差") if g in grades] + sorted(
         g for g in grades if g not in ("优", "良", "中", "差")
@@ -441,7 +492,7 @@ def year_report(
     rows = [(g, grades[g], _pct(grades[g] / len(ok)) if ok else "—") for g in order]
     table(doc, ("等级", "单位数", "占比"), rows, [width * x for x in (0.4, 0.3, 0.3)], numeric=(0, 1, 2))
 
-    doc.add_heading(YEAR_SECTIONS[3], level=1)
+    _heading(doc, YEAR_SECTIONS[3], 1)
     units_per_code: Counter[str] = Counter()
     findings_per_code: Counter[str] = Counter()
     for r in ok:
@@ -461,7 +512,7 @@ def year_report(
     else:
         _p(doc, "未发现两个及以上单位共有的问题。")
 
-    doc.add_heading(YEAR_SECTIONS[4], level=1)
+    _heading(doc, YEAR_SECTIONS[4], 1)
     moved = []
     if last_total is not None:
         for r in ok:
