@@ -57,6 +57,9 @@ def exporter() -> Any:
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
+        # The notebook is validated once, after the preprocessors, not after each of them (a
+        # dozen schema validations a unit, nearly half of its rendering CPU).
+        optimistic_validation=True,
     )
     html.register_preprocessor("nbconvert.preprocessors.TagRemovePreprocessor", enabled=True)
     return html
