@@ -64,6 +64,7 @@ class WarmKernel(WorkerPlugin):
         self._executors: dict[int, Executor] = {}
         self._lock: threading.Lock | None = None
         self._contexts: dict[int, contextvars.Context] = {}
+        self._zygote: Any = None  # started on the worker, in setup
 
     def setup(self, worker: Any) -> None:
         from dataclasses import replace
@@ -75,6 +76,11 @@ class WarmKernel(WorkerPlugin):
         # The kernel spec lives per environment, found through this process's JUPYTER_PATH: a
         # worker started on its own (another host, another Python) writes and finds its own.
         self.spec = replace(self.spec, kernel_name=ensure_kernel())
+        from evalkit.batch.zygote import Zygote
+
+        # This worker's kernels (and their restarts) forked from a zygote of its own, as a local
+        # run's are from the run's (evalkit.batch.zygote).
+        self._zygote = Zygote.for_this_process()
 
     def executor(self) -> Executor:
         """This thread's executor, its kernel started (and prewarmed) on the first call."""
@@ -105,6 +111,9 @@ class WarmKernel(WorkerPlugin):
         executors, self._executors = list(self._executors.values()), {}
         for executor in executors:
             executor.close()
+        zyg, self._zygote = self._zygote, None
+        if zyg is not None:
+            zyg.close()
 
 
 def connect(address: str, workers: int) -> Client:

@@ -17,7 +17,6 @@ the orchestrator never holds the year's results.
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 import tempfile
@@ -75,8 +74,6 @@ if TYPE_CHECKING:
     from evalkit.batch.executors import Executor
 
 __all__ = ["RunResult", "render_summary", "run_batch", "summary_parameters"]
-
-log = logging.getLogger(__name__)
 
 _IN_FLIGHT = 2  # units queued per worker: enough to keep it busy, few enough to stream
 
@@ -178,7 +175,10 @@ def run_batch(
         pending = len(todo)
         # Kernels forked from one preloaded process (evalkit.batch.zygote) when there are units
         # to run; it imports while the workers start. After mark_run: its kernels carry the tag.
-        zyg = _start_zygote() if todo and not scheduler else None
+        if todo and not scheduler:
+            from evalkit.batch.zygote import Zygote
+
+            zyg = Zygote.for_this_process()  # inherited by the pool's workers
         cluster = _open_cluster(scheduler, jobs, params, out_dir, notebooks, spec) if scheduler else None
         workers = cluster.slots if cluster else max(1, min(jobs or default_jobs(), len(todo) or 1))
         result.jobs = workers
@@ -204,7 +204,7 @@ def run_batch(
         raise Interrupted(done, pending) from None
     finally:
         if zyg is not None:
-            _stop_zygote(zyg)
+            zyg.close()
         unmark_run()
         shutil.rmtree(staging, ignore_errors=True)
         restore_signal(old_term)
@@ -357,33 +357,6 @@ def _run_pool(
 def _workers() -> list[Any]:
     # The pool's workers are this process's children (their kernels are grandchildren).
     return children(recursive=False)
-
-
-def _start_zygote() -> Any:
-    """The run's zygote (:mod:`evalkit.batch.zygote`), its address put where the workers look;
-    None where kernels cannot be forked (not Linux, ``EVALKIT_ZYGOTE=off``) or it fails to start."""
-    from evalkit.batch import zygote
-
-    if not zygote.supported():
-        return None
-    try:
-        zyg = zygote.Zygote.start()
-    except Exception as exc:  # kernels are then started the usual way
-        log.warning("could not start the kernel zygote: %s", exc)
-        return None
-    zyg.previous = os.environ.get(zygote.ENV)
-    os.environ[zygote.ENV] = zyg.address  # inherited by the pool's workers
-    return zyg
-
-
-def _stop_zygote(zyg: Any) -> None:
-    from evalkit.batch import zygote
-
-    if zyg.previous is None:
-        os.environ.pop(zygote.ENV, None)
-    else:
-        os.environ[zygote.ENV] = zyg.previous
-    zyg.close()
 
 
 def _open_cluster(

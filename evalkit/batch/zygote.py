@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import shutil
 import signal
@@ -43,6 +44,8 @@ OFF = "off"
 _MAX_REQUEST = 1 << 20  # bytes: a command line and an environment
 _LAUNCHER = "ipykernel_launcher"
 _ZYGOTE_ENV = "EVALKIT_ZYGOTE_PROCESS"  # set in the template process itself
+
+log = logging.getLogger(__name__)
 
 __all__ = ["ENV", "ForkedProcess", "Zygote", "address", "fork_kernel", "provisioner", "supported"]
 
@@ -73,7 +76,8 @@ class Zygote:
         self.proc = proc
         self.folder = folder
         self.address = str(folder / "z.sock")
-        self.previous: str | None = None  # the owner's earlier EVALKIT_ZYGOTE, put back on close
+        self.exported = False  # EVALKIT_ZYGOTE set to this one by for_this_process
+        self.previous: str | None = None  # the value it had before, put back on close
 
     @classmethod
     def start(cls) -> Zygote:
@@ -98,8 +102,32 @@ class Zygote:
             raise RuntimeError("zygote did not start")
         return cls(proc, folder)
 
+    @classmethod
+    def for_this_process(cls) -> Zygote | None:
+        """Start a zygote and point this process (and those it starts later) at it through
+        ``EVALKIT_ZYGOTE``; :meth:`close` puts the variable back. None where kernels cannot be
+        forked (not Linux, ``EVALKIT_ZYGOTE=off``) or the zygote fails to start: kernels are then
+        launched the usual way."""
+        if not supported():
+            return None
+        try:
+            zyg = cls.start()
+        except Exception as exc:
+            log.warning("could not start the kernel zygote: %s", exc)
+            return None
+        zyg.previous = os.environ.get(ENV)
+        zyg.exported = True
+        os.environ[ENV] = zyg.address
+        return zyg
+
     def close(self, timeout: float = 5.0) -> None:
         """End the zygote (it kills its kernels) and wait for it; never raises."""
+        if self.exported:
+            self.exported = False
+            if self.previous is None:
+                os.environ.pop(ENV, None)
+            else:
+                os.environ[ENV] = self.previous
         with contextlib.suppress(OSError):
             if self.proc.stdin is not None:
                 self.proc.stdin.close()  # end of its control pipe: it stops
