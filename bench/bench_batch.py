@@ -322,11 +322,11 @@ def _floor_unit(args: tuple[str, str, str]) -> bool:
     stem = Path(filing).stem
     atomic_write_text(Path(out) / f"{stem}.html", _page("".join(sections)))
     atomic_write_text(Path(out) / f"{stem}.json", json.dumps(report.result_document(rv), ensure_ascii=False))
-    # The unit's Word 复核报告, as evalkit run writes it.
-    from evalkit.report.word import write_unit_deliverable
+    # The unit's Word 复核报告 from the same review, as the review notebook writes it.
+    from evalkit.report import conclusion, word
 
-    write_unit_deliverable(
-        filing, Path(out) / "word" / f"{stem}.docx", profile, None, outputs=Path(out).parent
+    word.write_report_from(
+        rv, Path(out) / "word" / f"{stem}.docx", conclusion.last_year(rv, Path(out).parent)
     )
     return True
 

@@ -29,6 +29,7 @@ _WARNINGS = ExitStack()
 PREWARM_MODULES = (
     "evalkit.report.sections",
     "evalkit.report.charts",
+    "evalkit.report.word",  # the notebook writes the unit's Word report
     "evalkit.pipeline",
     "matplotlib.figure",
     "PIL.Image",

@@ -60,8 +60,16 @@ def unit_parameters(task: UnitTask, result_json: Path) -> dict[str, Any]:
         "profile": task.profile,
         "decisions": str(task.decisions) if task.decisions else "",
         "result_json": str(result_json),
+        # The kernel writes the Word report from the review it made (a unit is reviewed once).
+        "word_report": str(word_path(task)),
+        "history": str(task.out_dir.parent),
         "interactive": False,
     }
+
+
+def word_path(task: UnitTask) -> Path:
+    """Where a unit's Word 复核报告 goes: ``outputs/<year>/word/<unit-id>.docx``."""
+    return task.out_dir / "word" / f"{task.unit_id}.docx"
 
 
 def error_text(exc: BaseException) -> str:
@@ -110,21 +118,25 @@ def run_unit(task: UnitTask, executor: Executor | None = None) -> UnitOutcome:
         html = notebook_to_html(nb, f"{doc.get('unit') or task.unit_id} · 预算绩效自评复核报告")
         del nb  # a worker holds one unit at a time
         atomic_write_text(html_path, html)
-        # The Word 复核报告 (evalkit.report.word); last year's review travels in the result.
-        from evalkit.report.word import write_unit_deliverable
+        # The Word 复核报告: the notebook wrote it and put last year's review in the result.
+        docx = word_path(task)
+        if "last_year" in doc["run"] and docx.is_file():
+            last_year = doc["run"]["last_year"]
+        else:  # a notebook older than its word_report parameter (a workspace's own copy)
+            from evalkit.report.word import write_unit_deliverable
 
-        word_path = task.out_dir / "word" / f"{task.unit_id}.docx"
-        last = write_unit_deliverable(
-            task.filing, word_path, task.profile, task.decisions, outputs=task.out_dir.parent
-        )
+            last = write_unit_deliverable(
+                task.filing, docx, task.profile, task.decisions, outputs=task.out_dir.parent
+            )
+            last_year = last.to_json() if last is not None else None
         seconds = time.perf_counter() - started
         doc["run"].update(
             unit_id=task.unit_id,
             year=task.year,
             status="ok",
             report=html_path.name,
-            word=f"word/{word_path.name}",
-            last_year=last.to_json() if last is not None else None,
+            word=f"word/{docx.name}",
+            last_year=last_year,
             filing=task.filing.name,
             decisions=task.decisions.name if task.decisions else "",
             inputs_hash=task.inputs_hash,

@@ -311,6 +311,11 @@ def _warm_up() -> None:
     for part in (page.header, page.budget, page.indicators, page.findings, page.decisions):
         part()
     json.dumps(sections.result_document(rv), ensure_ascii=False, indent=1)
+    import io
+
+    from evalkit.report import word
+
+    word.unit_report(rv).save(io.BytesIO())  # the template's parts and style ids, parsed once
 
 
 def _watch_owner(owner: int) -> None:

@@ -8,10 +8,13 @@ makes no request to any host. Cells tagged ``report-hide`` (the notebook's how-t
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
-from evalkit.report.sections import TEMPLATE_DIR, TEMPLATE_NAME
-
+# Here, not in evalkit.report.sections: a batch worker renders notebooks and reviews nothing, so
+# it does not import the review stack (about 0.4 CPU-s a process).
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+TEMPLATE_NAME = "evalkit_report"
 HIDE_TAG = "report-hide"
 
 

@@ -22,14 +22,13 @@ from markupsafe import Markup
 from evalkit.checks import FAMILY_LABELS, SEVERITY_LABELS
 from evalkit.fileio import atomic_write_text
 from evalkit.model import LEVEL1_BENEFIT, LEVEL1_OUTPUT, LEVEL1_SATISFACTION
+from evalkit.report.render import TEMPLATE_DIR, TEMPLATE_NAME
 from evalkit.scoring.decisions import OPINION_LABELS, SET_ASIDE, TIER_LABELS, relabel, row_label
 from evalkit.scoring.rules import RULE_LABELS
 
 if TYPE_CHECKING:
     from evalkit.pipeline import Review
 
-TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
-TEMPLATE_NAME = "evalkit_report"
 SECTIONS_DIR = TEMPLATE_DIR / "sections"
 HEADINGS = {
     "title": "预算绩效自评复核报告",
@@ -439,9 +438,26 @@ class Report:
         """复核意见 and the save history."""
         return self._html(decisions_html(self.rv) + footer_html(self.rv))
 
-    def save_result(self, path: str | os.PathLike[str] | None, **run: Any) -> Path | None:
-        """Write the unit's result JSON (atomically) where the batch asked; nothing when path is empty."""
+    def save_result(
+        self,
+        path: str | os.PathLike[str] | None,
+        word_report: str | os.PathLike[str] | None = None,
+        history: str | os.PathLike[str] | None = None,
+        **run: Any,
+    ) -> Path | None:
+        """Write the unit's result JSON (atomically) where the batch asked; nothing when path is empty.
+
+        ``word_report``: also write the unit's Word 复核报告 there (from this review: the batch
+        reviews a unit once), with last year's review found in ``history`` (the outputs folder of
+        earlier years) or in last year's filing; the result's ``run`` then holds ``last_year``.
+        """
         if not path:
             return None
+        if word_report:
+            from evalkit.report import conclusion, word
+
+            last = conclusion.last_year(self.rv, history or None)
+            word.write_report_from(self.rv, word_report, last)
+            run = {"last_year": last.to_json() if last is not None else None, **run}
         doc = result_document(self.rv, **run)
         return atomic_write_text(path, json.dumps(doc, ensure_ascii=False, indent=1))

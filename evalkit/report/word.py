@@ -557,5 +557,10 @@ def write_unit_deliverable(
 
     rv = review(filing, profile=profile or None, decisions=decisions)
     last = cc.last_year(rv, outputs)
-    _save(unit_report(rv, last), path)
+    write_report_from(rv, path, last)
     return last
+
+
+def write_report_from(rv: Review, path: str | os.PathLike[str], last: cc.LastYear | None) -> Path:
+    """Write the 复核报告 of a review already made, with last year's review ``last`` (or None)."""
+    return _save(unit_report(rv, last), path)
