@@ -477,3 +477,35 @@ def test_notebook_hash_ignores_what_jupyterlab_writes(tmp_path: Path) -> None:
     first_code.metadata["tags"] = [*first_code.metadata.get("tags", []), "report-hide"]
     nbformat.write(nb, saved)
     assert batch_plan.notebook_fingerprint(saved) != before
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("notebook", ["current", "older"])
+def test_the_word_report_and_last_year_come_with_the_unit(tmp_path: Path, notebook: str) -> None:
+    # The notebook writes the Word report from its own review; a workspace's notebook from before
+    # its word_report parameter still gets one (the worker writes it), with last year's review.
+    root = copy_project(tmp_path)
+    if notebook == "older":
+        path = root / "notebooks" / "review.ipynb"
+        nb = nbformat.read(path, as_version=4)
+        last = nb.cells[-1]
+        assert "word_report=word_report" in last.source
+        last.source = "page.save_result(result_json)"
+        nbformat.write(nb, path)
+    result = run_batch(
+        year=YEAR,
+        jobs=1,
+        only=[CULTURE],
+        parameters=root / "parameters",
+        outputs=root / "outputs",
+        progress=False,
+    )
+    assert result.exit_code == 0, [o.error for o in result.failed] or result.summary_error
+    out = root / "outputs" / YEAR
+    doc = json.loads((out / f"{CULTURE}.json").read_text(encoding="utf-8"))
+    assert doc["run"]["word"] == f"word/{CULTURE}.docx"
+    assert doc["run"]["last_year"]["year"] == 2023 and doc["run"]["last_year"]["total"] is not None
+    from docx import Document
+
+    text = "\n".join(p.text for p in Document(str(out / "word" / f"{CULTURE}.docx")).paragraphs)
+    assert "上年度（2023年）复核得分" in text and CULTURE.split("_")[1] in text
