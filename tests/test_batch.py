@@ -481,7 +481,9 @@ def test_notebook_hash_ignores_what_jupyterlab_writes(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("notebook", ["current", "older"])
-def test_the_word_report_and_last_year_come_with_the_unit(tmp_path: Path, notebook: str) -> None:
+def test_the_word_report_and_last_year_come_with_the_unit(
+    tmp_path: Path, notebook: str, caplog: pytest.LogCaptureFixture
+) -> None:
     # The notebook writes the Word report from its own review; a workspace's notebook from before
     # its word_report parameter still gets one (the worker writes it), with last year's review.
     root = copy_project(tmp_path)
@@ -491,6 +493,10 @@ def test_the_word_report_and_last_year_come_with_the_unit(tmp_path: Path, notebo
         last = nb.cells[-1]
         assert "word_report=word_report" in last.source
         last.source = "page.save_result(result_json)"
+        params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+        params.source = "\n".join(
+            line for line in params.source.splitlines() if not line.startswith(("word_report", "history"))
+        )
         nbformat.write(nb, path)
     result = run_batch(
         year=YEAR,
@@ -501,6 +507,7 @@ def test_the_word_report_and_last_year_come_with_the_unit(tmp_path: Path, notebo
         progress=False,
     )
     assert result.exit_code == 0, [o.error for o in result.failed] or result.summary_error
+    assert not [r for r in caplog.records if "unknown parameter" in r.getMessage()]  # none passed
     out = root / "outputs" / YEAR
     doc = json.loads((out / f"{CULTURE}.json").read_text(encoding="utf-8"))
     assert doc["run"]["word"] == f"word/{CULTURE}.docx"

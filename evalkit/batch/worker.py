@@ -17,6 +17,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,16 +56,37 @@ class UnitOutcome:
 
 def unit_parameters(task: UnitTask, result_json: Path) -> dict[str, Any]:
     """The parameters injected into ``review.ipynb`` (names and types of its ``parameters`` cell)."""
-    return {
+    params: dict[str, Any] = {
         "unit": str(task.filing),
         "profile": task.profile,
         "decisions": str(task.decisions) if task.decisions else "",
         "result_json": str(result_json),
-        # The kernel writes the Word report from the review it made (a unit is reviewed once).
-        "word_report": str(word_path(task)),
-        "history": str(task.out_dir.parent),
         "interactive": False,
     }
+    # The kernel writes the Word report from the review it made (a unit is reviewed once); a
+    # workspace's older notebook has no such parameter (papermill would warn on every unit).
+    if "word_report" in declared_parameters(task.notebook):
+        params.update(word_report=str(word_path(task)), history=str(task.out_dir.parent))
+    return params
+
+
+def declared_parameters(notebook: Path) -> frozenset[str]:
+    """The names a notebook's ``parameters`` cell assigns (read once per version of the file)."""
+    try:
+        stamp = notebook.stat().st_mtime_ns
+    except OSError:
+        return frozenset()
+    return _declared(str(notebook), stamp)
+
+
+@lru_cache(maxsize=8)
+def _declared(path: str, _stamp: int) -> frozenset[str]:
+    import papermill
+
+    try:
+        return frozenset(papermill.inspect_notebook(path))
+    except Exception:  # an unreadable notebook fails when it runs, with its own message
+        return frozenset()
 
 
 def word_path(task: UnitTask) -> Path:
