@@ -71,3 +71,55 @@ def test_a_missing_glyph_fails_on_every_draw() -> None:
         fig.suptitle("复核得分", family="DejaVu Sans")  # a font without CJK glyphs
         with pytest.raises(FontError, match="方框"), glyph_guard():
             fig.canvas.draw()
+
+
+@pytest.mark.parametrize(("ha", "va"), [("left", "center"), ("right", "center_baseline"), ("center", "top")])
+def test_a_text_run_draws_what_ax_text_draws(ha: str, va: str) -> None:
+    from matplotlib.figure import Figure
+
+    texts = ["1-2 产出数量指标", "4.00/5.00", "两行\n文字", "面积 $x^2$", "", "1,234.50 万元"]
+    xs, ys = [0.1, 0.5, 0.3, 0.7, 0.2, 0.9], [0.9, 0.75, 0.5, 0.3, 0.2, 0.1]
+
+    def draw(run: bool) -> np.ndarray:
+        charts.setup_cjk_font()
+        fig = Figure(figsize=(4, 3), dpi=100)
+        textcache.CachingCanvas(fig)
+        ax = fig.add_subplot()
+        if run:
+            ax.add_artist(
+                textcache.TextRun(
+                    xs, ys, texts, transform=ax.transAxes, fontsize=8, color="#333333", ha=ha, va=va
+                )
+            )
+        else:
+            for x, y, t in zip(xs, ys, texts, strict=True):
+                ax.text(x, y, t, transform=ax.transAxes, fontsize=8, color="#333333", ha=ha, va=va)
+        fig.canvas.draw()
+        return np.asarray(fig.canvas.buffer_rgba()).copy()
+
+    assert (draw(run=True) == draw(run=False)).all()
+    assert (draw(run=True) != draw(run=False)[0, 0]).any()  # something was drawn
+
+
+def test_bars_as_one_collection_draw_what_barh_draws() -> None:
+    from matplotlib.figure import Figure
+
+    ys, widths = [4, 3, 2, 1, 0], [5.0, 0.0, 2.5, 10.0, 7.25]
+    colors = ["#3b6ea8", "#d9822b", "#3b6ea8", "#3b6ea8", "#d9822b"]
+
+    def draw(collection: bool) -> np.ndarray:
+        fig = Figure(figsize=(5, 2.3), dpi=100)
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        if collection:
+            charts._hbars(ax, ys, widths, 0.7, "#dfe3e8")
+            charts._hbars(ax, ys, [w / 2 for w in widths], 0.45, colors)
+        else:
+            ax.barh(ys, widths, color="#dfe3e8", height=0.7)
+            ax.barh(ys, [w / 2 for w in widths], color=colors, height=0.45)
+        fig.canvas.draw()
+        return np.asarray(fig.canvas.buffer_rgba()).copy()
+
+    bars, reference = draw(collection=True), draw(collection=False)
+    assert (bars == reference).all()  # the same data limits (y autoscaled) and pixels
+    assert len(np.unique(reference.reshape(-1, 4), axis=0)) > 4

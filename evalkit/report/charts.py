@@ -88,7 +88,7 @@ def _axes(kind: str, width: float, height: float, reuse: bool) -> tuple[Figure, 
         return fig, ax
     fig, ax = found
     fig.set_size_inches(width, min(height, MAX_HEIGHT))
-    for artist in [*ax.patches, *ax.texts, *ax.lines, *ax.collections]:
+    for artist in [*ax.patches, *ax.texts, *ax.lines, *ax.collections, *ax.artists]:
         artist.remove()
     ax.containers.clear()
     ax.set_title("", loc="left")
@@ -117,14 +117,16 @@ def _text_width(text: str, size: float) -> float:
     return sum(_advance(ch) for ch in text) * size / 72
 
 
-def _row_labels(ax, ys: list[int], labels: list[str], fontsize: float) -> None:
-    """Category labels left of the y axis, drawn as plain texts with one line of tick marks.
+def _row_labels(ax, ys: list[float], labels: list[str], fontsize: float) -> None:
+    """Category labels left of the y axis, drawn as one run of texts with one line of tick marks.
 
     Looks like ``ax.set_yticks(ys, labels)``; a matplotlib Tick is five artists with their own
     property copies, so a chart of 20 rows spent most of its drawing time on its ticks.
     """
     from matplotlib.markers import TICKLEFT
     from matplotlib.transforms import offset_copy
+
+    from evalkit.report.textcache import TextRun
 
     ax.set_yticks([])
     trans = ax.get_yaxis_transform()  # x in axes fraction, y in data
@@ -140,8 +142,42 @@ def _row_labels(ax, ys: list[int], labels: list[str], fontsize: float) -> None:
         clip_on=False,
     )
     at = offset_copy(trans, fig=ax.figure, x=-7.0, y=0.0, units="points")
-    for y, label in zip(ys, labels, strict=True):
-        ax.text(0.0, y, label, transform=at, ha="right", va="center_baseline", fontsize=fontsize)
+    ax.add_artist(
+        TextRun(
+            [0.0] * len(ys), ys, labels, transform=at, fontsize=fontsize, ha="right", va="center_baseline"
+        )
+    )
+
+
+def _hbars(ax, ys: list[float], widths: list[float], height: float, colors) -> None:
+    """Horizontal bars from x = 0 centred on ``ys``: what ``ax.barh`` draws, as one collection.
+
+    ``barh`` makes a Rectangle per bar, each added to the axes' data limits one by one and drawn
+    with its own transform; one PolyCollection is one draw call and one data-limits update.
+    """
+    from matplotlib.collections import PolyCollection
+
+    half = height / 2
+    verts = [
+        [(0.0, y - half), (w, y - half), (w, y + half), (0.0, y + half)]
+        for y, w in zip(ys, widths, strict=True)
+    ]
+    if not verts:
+        return
+    bars = PolyCollection(verts, facecolors=colors, edgecolors="none")
+    bars.sticky_edges.x.append(0.0)  # as barh's: an autoscaled x axis starts at 0
+    ax.add_collection(bars, autolim=True)
+
+
+def _value_labels(ax, xs: list[float], ys: list[float], texts: list[str], fontsize: float) -> None:
+    """Texts left-aligned at (x, y) in data coordinates, vertically centred (``ax.text`` look)."""
+    from evalkit.report.textcache import TextRun
+
+    ax.add_artist(
+        TextRun(
+            xs, ys, texts, transform=ax.transData, fontsize=fontsize, color=C_TEXT, ha="left", va="center"
+        )
+    )
 
 
 def _place(fig: Figure, ax, left: float, right: float, top: float, bottom: float) -> None:
@@ -225,10 +261,10 @@ def _indicator_scores(rv: Review, limit: int, reuse: bool) -> Figure:
     weights = [s.weight for s in scores]
     finals = [max(s.score - s.deduction, 0.0) for s in scores]
     colors = [C_REVIEWER if s.reviewer else C_SCORE for s in scores]
-    ax.barh(ys, weights, color=C_WEIGHT, height=0.7, label="分值")
-    ax.barh(ys, finals, color=colors, height=0.45, label="复核得分")
-    for y, s, final in zip(ys, scores, finals, strict=True):
-        ax.text(s.weight + 0.1, y, f"{final:.2f}/{s.weight:.2f}", va="center", fontsize=7.5, color=C_TEXT)
+    _hbars(ax, ys, weights, 0.7, C_WEIGHT)  # 分值
+    _hbars(ax, ys, finals, 0.45, colors)  # 复核得分
+    values = [f"{final:.2f}/{s.weight:.2f}" for s, final in zip(scores, finals, strict=True)]
+    _value_labels(ax, [w + 0.1 for w in weights], ys, values, 7.5)
     _row_labels(ax, ys, labels, 8)
     ax.set_xlim(0, max(weights or [1]) * 1.28)
     ax.set_xlabel("分", fontsize=8)
@@ -236,7 +272,7 @@ def _indicator_scores(rv: Review, limit: int, reuse: bool) -> Figure:
     title = "各项指标得分（橙色为复核人决定）"
     if total > len(scores):
         title = f"失分最多的{len(scores)}项指标得分（共{total}项，橙色为复核人决定）"
-    ax.set_title(title, fontsize=10, loc="left")
+    ax.set_title(title, fontsize=10, loc="left", y=1.0)  # y: nothing above the axes to avoid
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     if not scores:
@@ -261,14 +297,13 @@ def _budget(rv: Review, reuse: bool) -> Figure:
     fig, ax = _axes("budget", 7.2, 1.7, reuse)
     basis = {"planned": "预算数（年初）", "adjusted": "预算数（调整后）"}.get(b.basis, "预算数")
     values = [b.denominator or 0.0, b.executed or 0.0]
-    ax.barh([1, 0], values, color=[C_WEIGHT, C_SCORE], height=0.6)
-    ax.set_yticks([1, 0], [basis, "执行数"], fontsize=8.5)
+    _hbars(ax, [1, 0], values, 0.6, [C_WEIGHT, C_SCORE])
+    _row_labels(ax, [1, 0], [basis, "执行数"], 8.5)
     top = max(values) or 1.0
-    for y, v in zip([1, 0], values, strict=True):
-        ax.text(v + top * 0.01, y, f"{v:,.2f} 万元", va="center", fontsize=8, color=C_TEXT)
+    _value_labels(ax, [v + top * 0.01 for v in values], [1, 0], [f"{v:,.2f} 万元" for v in values], 8)
     ax.set_xlim(0, top * 1.3)
     rate = "—" if b.rate is None else f"{b.rate:.2%}"
-    ax.set_title(f"预算执行率 {rate}，得分 {b.score:.2f} / {b.max:g}", fontsize=10, loc="left")
+    ax.set_title(f"预算执行率 {rate}，得分 {b.score:.2f} / {b.max:g}", fontsize=10, loc="left", y=1.0)
     ax.tick_params(axis="x", labelsize=7.5)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)

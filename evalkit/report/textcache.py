@@ -11,7 +11,9 @@ renders every glyph of every text on every draw. :class:`CachingCanvas` keeps, p
   matplotlib up to 3.10 drew texts and composited in the text's colour.
 
 Only plain horizontal texts are cached; mathtext, TeX and rotated texts go to matplotlib as
-usual. A text with a glyph missing from the font is never cached, so the warning that
+usual. :class:`TextRun` draws many such texts as one artist (a chart's row and value labels):
+each text's offset from its anchor is laid out once per process, as :class:`matplotlib.text.Text`
+lays it out, instead of on every draw of every Text. A text with a glyph missing from the font is never cached, so the warning that
 :func:`evalkit.report.fonts.glyph_guard` turns into an error comes on every draw.
 """
 
@@ -23,11 +25,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from matplotlib import rcParams
+from matplotlib import cbook, rcParams
+from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
+from matplotlib.colors import to_rgba
 from matplotlib.font_manager import FontProperties, findfont, get_font
+from matplotlib.text import Text
+from matplotlib.transforms import IdentityTransform
 
-__all__ = ["CachingCanvas", "CachingRenderer", "clear", "stats"]
+__all__ = ["CachingCanvas", "CachingRenderer", "TextRun", "clear", "stats"]
 
 #: Entries kept per cache (least recently used dropped first). A coverage image of a label is a
 #: few kilobytes: 4,096 of them stay under ~20 MB.
@@ -45,6 +51,7 @@ class _Text:
 _texts: OrderedDict[tuple, _Text] = OrderedDict()
 _heights: dict[tuple, tuple] = {}
 _paths: dict[tuple, str] = {}
+_offsets: OrderedDict[tuple, list[tuple[str, float, float]]] = OrderedDict()
 _counts = {"hits": 0, "misses": 0}
 
 
@@ -53,6 +60,7 @@ def clear() -> None:
     _texts.clear()
     _heights.clear()
     _paths.clear()
+    _offsets.clear()
     for key in _counts:
         _counts[key] = 0
 
@@ -187,3 +195,78 @@ class CachingCanvas(FigureCanvasAgg):
             self._ek_renderer, self._ek_key = renderer, key
         self.renderer = renderer
         return renderer
+
+
+class TextRun(Artist):
+    """One-line-or-more horizontal texts of one font, size and colour, drawn as one artist.
+
+    Draws the pixels :meth:`matplotlib.axes.Axes.text` draws for each text (no clipping, as
+    ``ax.text``), without a Text artist per label: each label's layout (its lines' offsets from
+    the anchor for the alignment) is computed once per process by matplotlib's own
+    ``Text._get_layout`` and reused. Texts matplotlib would read as mathtext (``$…$``) are drawn by
+    a Text artist each, so they look as they would.
+    """
+
+    zorder = 3  # a Text's: drawn over bars, lines and spines, as ax.text
+
+    def __init__(
+        self,
+        xs: list[float],
+        ys: list[float],
+        texts: list[str],
+        *,
+        transform: Any,
+        fontsize: float,
+        color: Any = "black",
+        ha: str = "left",
+        va: str = "baseline",
+    ) -> None:
+        super().__init__()
+        self._xy = np.column_stack([np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)])
+        self._texts = [str(t) for t in texts]
+        self._prop = FontProperties(size=fontsize)
+        self._color = to_rgba(color)
+        self._align = (ha, va)
+        self.set_transform(transform)
+        self.set_clip_on(False)
+
+    def draw(self, renderer: Any) -> None:
+        """Draw every text at its anchor (display coordinates from the run's transform)."""
+        if not self.get_visible() or not self._texts:
+            return
+        points = self.get_transform().transform(self._xy)
+        height = renderer.get_canvas_width_height()[1]
+        gc = renderer.new_gc()
+        gc.set_foreground(self._color, isRGBA=True)
+        gc.set_antialiased(rcParams["text.antialiased"])
+        for (x, y), text in zip(points, self._texts, strict=True):
+            if not text:
+                continue
+            if cbook.is_math_text(text):
+                self._draw_as_text(renderer, x, y, text)
+                continue
+            for line, dx, dy in self._layout(renderer, text):
+                renderer.draw_text(gc, x + dx, height - (y + dy), line, self._prop, 0.0, ismath=False)
+        gc.restore()
+        self.stale = False
+
+    def _text(self, x: float, y: float, text: str) -> Text:
+        ha, va = self._align
+        label = Text(x, y, text, fontproperties=self._prop, color=self._color, ha=ha, va=va)
+        label.set_transform(IdentityTransform())
+        label.set_figure(self.get_figure(root=False))
+        return label
+
+    def _layout(self, renderer: Any, text: str) -> list[tuple[str, float, float]]:
+        # The offsets do not depend on where the text is (translation-invariant), only on the
+        # text, its font (file, size, dpi, hinting) and alignment.
+        key = (text, *_font_key(self._prop, renderer.dpi), *self._align)
+        found = _offsets.get(key)
+        if found is None:
+            _, info, _ = self._text(0.0, 0.0, text)._get_layout(renderer)
+            found = [(line, dx, dy) for line, _, (dx, dy) in info if line]
+            _remember(_offsets, key, found)
+        return found
+
+    def _draw_as_text(self, renderer: Any, x: float, y: float, text: str) -> None:
+        self._text(x, y, text).draw(renderer)
