@@ -123,3 +123,27 @@ def test_bars_as_one_collection_draw_what_barh_draws() -> None:
     bars, reference = draw(collection=True), draw(collection=False)
     assert (bars == reference).all()  # the same data limits (y autoscaled) and pixels
     assert len(np.unique(reference.reshape(-1, 4), axis=0)) > 4
+
+
+@pytest.mark.parametrize("xmax", [1.28, 6.4, 12.8, 2_345.6, 7.2e6])
+def test_the_bottom_axis_draws_what_matplotlib_s_x_axis_draws(xmax: float) -> None:
+    from matplotlib.figure import Figure
+
+    def draw(ours: bool) -> np.ndarray:
+        charts.setup_cjk_font()
+        fig = Figure(figsize=(7.2, 2.0), dpi=100)
+        textcache.CachingCanvas(fig)
+        ax = fig.add_subplot()
+        ax.set_position([0.2, 0.35, 0.75, 0.55])
+        ax.set_xlim(0, xmax)
+        if ours:
+            charts._bottom_axis(ax, 7.5, "预算执行率（%）", 8)
+        else:
+            ax.tick_params(axis="x", labelsize=7.5)
+            ax.set_xlabel("预算执行率（%）", fontsize=8)
+        fig.canvas.draw()
+        return np.asarray(fig.canvas.buffer_rgba()).copy()
+
+    ours, reference = draw(ours=True), draw(ours=False)
+    assert (ours == reference).all()
+    assert (reference[-60:] != 255).any()  # ticks, labels and the axis label were drawn

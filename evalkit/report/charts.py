@@ -180,6 +180,15 @@ def _value_labels(ax, xs: list[float], ys: list[float], texts: list[str], fontsi
     )
 
 
+def _bottom_axis(ax, labelsize: float, label: str = "", label_size: float = 10.0) -> None:
+    """Draw ``ax``'s x axis (ticks, tick labels, axis label) as one artist: the same pixels, see
+    :class:`evalkit.report.textcache.BottomAxis`."""
+    from evalkit.report.textcache import BottomAxis
+
+    ax.xaxis.set_visible(False)
+    ax.add_artist(BottomAxis(ax, labelsize, label, label_size))
+
+
 def _place(fig: Figure, ax, left: float, right: float, top: float, bottom: float) -> None:
     """Put the axes at fixed margins (inches) from the figure's edges."""
     w, h = fig.get_size_inches()
@@ -267,8 +276,7 @@ def _indicator_scores(rv: Review, limit: int, reuse: bool) -> Figure:
     _value_labels(ax, [w + 0.1 for w in weights], ys, values, 7.5)
     _row_labels(ax, ys, labels, 8)
     ax.set_xlim(0, max(weights or [1]) * 1.28)
-    ax.set_xlabel("分", fontsize=8)
-    ax.tick_params(axis="x", labelsize=7.5)
+    _bottom_axis(ax, 7.5, "分", 8)
     title = "各项指标得分（橙色为复核人决定）"
     if total > len(scores):
         title = f"失分最多的{len(scores)}项指标得分（共{total}项，橙色为复核人决定）"
@@ -304,7 +312,7 @@ def _budget(rv: Review, reuse: bool) -> Figure:
     ax.set_xlim(0, top * 1.3)
     rate = "—" if b.rate is None else f"{b.rate:.2%}"
     ax.set_title(f"预算执行率 {rate}，得分 {b.score:.2f} / {b.max:g}", fontsize=10, loc="left", y=1.0)
-    ax.tick_params(axis="x", labelsize=7.5)
+    _bottom_axis(ax, 7.5)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     left = PAD + max(_text_width(basis, 8.5), _text_width("执行数", 8.5)) + _TICK_GAP

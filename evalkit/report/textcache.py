@@ -13,7 +13,8 @@ renders every glyph of every text on every draw. :class:`CachingCanvas` keeps, p
 Only plain horizontal texts are cached; mathtext, TeX and rotated texts go to matplotlib as
 usual. :class:`TextRun` draws many such texts as one artist (a chart's row and value labels):
 each text's offset from its anchor is laid out once per process, as :class:`matplotlib.text.Text`
-lays it out, instead of on every draw of every Text. A text with a glyph missing from the font is never cached, so the warning that
+lays it out, instead of on every draw of every Text; :class:`BottomAxis` draws an x axis's
+ticks and labels that way. A text with a glyph missing from the font is never cached, so the warning that
 :func:`evalkit.report.fonts.glyph_guard` turns into an error comes on every draw.
 """
 
@@ -30,10 +31,12 @@ from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
 from matplotlib.colors import to_rgba
 from matplotlib.font_manager import FontProperties, findfont, get_font
+from matplotlib.lines import Line2D
+from matplotlib.markers import TICKDOWN
 from matplotlib.text import Text
-from matplotlib.transforms import IdentityTransform
+from matplotlib.transforms import IdentityTransform, ScaledTranslation, blended_transform_factory
 
-__all__ = ["CachingCanvas", "CachingRenderer", "TextRun", "clear", "stats"]
+__all__ = ["BottomAxis", "CachingCanvas", "CachingRenderer", "TextRun", "clear", "stats"]
 
 #: Entries kept per cache (least recently used dropped first). A coverage image of a label is a
 #: few kilobytes: 4,096 of them stay under ~20 MB.
@@ -51,7 +54,7 @@ class _Text:
 _texts: OrderedDict[tuple, _Text] = OrderedDict()
 _heights: dict[tuple, tuple] = {}
 _paths: dict[tuple, str] = {}
-_offsets: OrderedDict[tuple, list[tuple[str, float, float]]] = OrderedDict()
+_offsets: OrderedDict[tuple, tuple[list[tuple[str, float, float]], float]] = OrderedDict()
 _counts = {"hits": 0, "misses": 0}
 
 
@@ -220,8 +223,11 @@ class TextRun(Artist):
         color: Any = "black",
         ha: str = "left",
         va: str = "baseline",
+        zorder: float | None = None,
     ) -> None:
         super().__init__()
+        if zorder is not None:
+            self.set_zorder(zorder)
         self._xy = np.column_stack([np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)])
         self._texts = [str(t) for t in texts]
         self._prop = FontProperties(size=fontsize)
@@ -245,7 +251,7 @@ class TextRun(Artist):
             if cbook.is_math_text(text):
                 self._draw_as_text(renderer, x, y, text)
                 continue
-            for line, dx, dy in self._layout(renderer, text):
+            for line, dx, dy in self._layout(renderer, text)[0]:
                 renderer.draw_text(gc, x + dx, height - (y + dy), line, self._prop, 0.0, ismath=False)
         gc.restore()
         self.stale = False
@@ -257,16 +263,135 @@ class TextRun(Artist):
         label.set_figure(self.get_figure(root=False))
         return label
 
-    def _layout(self, renderer: Any, text: str) -> list[tuple[str, float, float]]:
-        # The offsets do not depend on where the text is (translation-invariant), only on the
-        # text, its font (file, size, dpi, hinting) and alignment.
+    def bottom(self, renderer: Any) -> float:
+        """The lowest edge of the texts' boxes in display pixels (y upwards), as the lowest
+        ``Text.get_window_extent().y0`` of the same texts; ``inf`` for no texts."""
+        points = self.get_transform().transform(self._xy)
+        lowest = np.inf
+        for (x, y), text in zip(points, self._texts, strict=True):
+            if not text:
+                lowest = min(lowest, y)  # an empty Text's extent: a point at its anchor
+            elif cbook.is_math_text(text):
+                lowest = min(lowest, self._text(x, y, text).get_window_extent(renderer).y0)
+            else:
+                lowest = min(lowest, y + self._layout(renderer, text)[1])
+        return float(lowest)
+
+    def _layout(self, renderer: Any, text: str) -> tuple[list[tuple[str, float, float]], float]:
+        # The lines' offsets from the anchor and the box's lower edge do not depend on where the
+        # text is (translation-invariant), only on the text, its font (file, size, dpi, hinting)
+        # and alignment.
         key = (text, *_font_key(self._prop, renderer.dpi), *self._align)
         found = _offsets.get(key)
         if found is None:
-            _, info, _ = self._text(0.0, 0.0, text)._get_layout(renderer)
-            found = [(line, dx, dy) for line, _, (dx, dy) in info if line]
+            box, info, _ = self._text(0.0, 0.0, text)._get_layout(renderer)
+            found = ([(line, dx, dy) for line, _, (dx, dy) in info if line], box.y0)
             _remember(_offsets, key, found)
         return found
 
     def _draw_as_text(self, renderer: Any, x: float, y: float, text: str) -> None:
         self._text(x, y, text).draw(renderer)
+
+
+def _interval_contains_close(low: float, high: float, value: float, rtol: float = 1e-10) -> bool:
+    # Which ticks matplotlib's Axis._update_ticks draws: those in the view, give or take rounding.
+    low, high = min(low, high), max(low, high)
+    slack = (high - low) * rtol
+    return low - slack <= value <= high + slack
+
+
+class BottomAxis(Artist):
+    """An axes' bottom x axis drawn as matplotlib draws it with the default style, as one artist.
+
+    Ticks out of the axes, their labels under them, the axis label under the labels: the
+    locations and label texts come from the axis's own locator and formatter, the ticks are one
+    line of markers and the labels a :class:`TextRun`. matplotlib makes a Tick (a line and a Text
+    laid out on every draw) per location and measures every tick label again to place the axis
+    label, which cost a report chart more than its bars. The axis itself must be hidden
+    (``ax.xaxis.set_visible(False)``); when its formatter wants an offset or a multiplier
+    (``1e6`` at the axis's end) the artist draws matplotlib's axis instead.
+    """
+
+    zorder = 1.5  # the x axis's under axes.axisbelow = "line": under lines, spines and texts
+
+    def __init__(self, ax: Any, labelsize: float, label: str = "", label_size: float = 10.0) -> None:
+        super().__init__()
+        self._ax = ax
+        self._labelsize = labelsize
+        self._label = label
+        self._label_size = label_size
+        self.set_figure(ax.get_figure(root=False))
+        # The locator's number of ticks depends on the tick label size (Axis.get_tick_space).
+        ax.tick_params(axis="x", labelsize=labelsize)
+
+    def _sub(self, artist: Artist) -> Artist:
+        artist.set_figure(self.get_figure(root=False))
+        return artist
+
+    def draw(self, renderer: Any) -> None:
+        """Draw the ticks, their labels and the axis label."""
+        if not self.get_visible():
+            return
+        ax, fig = self._ax, self.get_figure(root=False)
+        axis = ax.xaxis
+        locs = list(axis.get_majorticklocs())
+        formatter = axis.get_major_formatter()
+        labels = formatter.format_ticks(locs)  # all locations: they decide the decimals
+        if formatter.get_offset():
+            axis.set_visible(True)
+            axis.set_label_text(self._label, fontsize=self._label_size)
+            axis.set_tick_params(labelsize=self._labelsize)
+            axis.draw(renderer)
+            axis.set_visible(False)
+            return
+        scale = axis.get_transform()
+        low, high = scale.transform(axis.get_view_interval())
+        shown = [
+            (loc, text)
+            for loc, text in zip(locs, labels, strict=True)
+            if _interval_contains_close(low, high, float(scale.transform(loc)))
+        ]
+        xs, texts = [loc for loc, _ in shown], [text for _, text in shown]
+        marks = Line2D(
+            xs,
+            [0.0] * len(xs),
+            transform=ax.get_xaxis_transform(),
+            linestyle="none",
+            marker=TICKDOWN,
+            markersize=rcParams["xtick.major.size"],
+            markeredgewidth=rcParams["xtick.major.width"],
+            color=rcParams["xtick.color"],
+            clip_on=False,
+        )
+        self._sub(marks).draw(renderer)
+        pad = (rcParams["xtick.major.size"] + rcParams["xtick.major.pad"]) / 72
+        at = ax.get_xaxis_transform() + ScaledTranslation(0, -pad, fig.dpi_scale_trans)
+        color = rcParams["xtick.labelcolor"]
+        run = TextRun(
+            xs,
+            [0.0] * len(xs),
+            texts,
+            transform=at,
+            fontsize=self._labelsize,
+            color=rcParams["xtick.color"] if color == "inherit" else color,
+            ha="center",
+            va="top",
+        )
+        self._sub(run).draw(renderer)
+        if self._label:
+            # Under the lowest tick label (or the spine) by the label pad, as matplotlib's
+            # XAxis._update_label_position places it.
+            spine = ax.spines["bottom"].get_window_extent(renderer)
+            y = min(run.bottom(renderer), spine.y0) - rcParams["axes.labelpad"] * fig.dpi / 72
+            under = TextRun(
+                [0.5],
+                [y],
+                [self._label],
+                transform=blended_transform_factory(ax.transAxes, IdentityTransform()),
+                fontsize=self._label_size,
+                color=rcParams["axes.labelcolor"],
+                ha="center",
+                va="top",
+            )
+            self._sub(under).draw(renderer)
+        self.stale = False
