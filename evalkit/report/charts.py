@@ -337,7 +337,7 @@ def grade_distribution(units: pd.DataFrame, grades: tuple[str, ...] = ("优", "�
     ax.set_ylim(0, max([*declared, *reviewed, 1]) * 1.25)
     ax.yaxis.get_major_locator().set_params(integer=True)
     ax.tick_params(axis="y", labelsize=7.5)
-    ax.set_title("等级分布（灰：自评，彩色：复核）", fontsize=10, loc="left")
+    ax.set_title("等级分布（灰：自评，彩色：复核）", fontsize=10, loc="left", y=1.0)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     top = max([*declared, *reviewed, 1]) * 1.25
@@ -362,7 +362,7 @@ def execution_rates(units: pd.DataFrame, limit: int = RATES_SHOWN) -> Figure:
     ax = fig.add_subplot()
     ys = list(range(len(ok)))
     rates = [float(r) * 100 for r in ok["budget_rate"]]
-    ax.barh(ys, rates, color=[C_SCORE if r >= 90 else C_REVIEWER for r in rates], height=0.6)
+    _hbars(ax, ys, rates, 0.6, [C_SCORE if r >= 90 else C_REVIEWER for r in rates])
     for y, r in zip(ys, rates, strict=True):
         # A white box keeps the label readable where it crosses the 100 % line.
         ax.text(r + 1, y, f"{r:.2f}%", va="center", fontsize=7.5, color=C_TEXT, bbox=_LABEL_BOX)
@@ -370,12 +370,11 @@ def execution_rates(units: pd.DataFrame, limit: int = RATES_SHOWN) -> Figure:
     names = [_short(str(u), 22) for u in ok["unit"]]
     _row_labels(ax, ys, names, 8)
     ax.set_xlim(0, max([*rates, 100]) * 1.15)
-    ax.set_xlabel("预算执行率（%）", fontsize=8)
-    ax.tick_params(axis="x", labelsize=7.5)
+    _bottom_axis(ax, 7.5, "预算执行率（%）", 8)
     title = "各单位预算执行率（低于90%为橙色）"
     if total > len(ok):
         title = f"预算执行率最低的{len(ok)}个单位（共{total}个，低于90%为橙色）"
-    ax.set_title(title, fontsize=10, loc="left")
+    ax.set_title(title, fontsize=10, loc="left", y=1.0)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     if ok.empty:
