@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import threading
 import unicodedata
+import zlib
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -232,11 +233,15 @@ def to_png(fig: Figure, dpi: int = DPI, colors: int = 64) -> bytes:
     with glyph_guard():
         canvas.draw()
     size = canvas.get_width_height()
+    # RGB first: the octree quantizes RGBA with other buckets (another palette, even when opaque).
     image = Image.frombuffer("RGBA", size, canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
     # A 64-colour palette keeps anti-aliased text legible at a third of the size.
     small = image.quantize(colors=colors, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
     out = io.BytesIO()
-    small.save(out, format="PNG", compress_level=6)
+    # zlib's run-length strategy: a chart is long runs of white and bar colours; it encodes in
+    # under half the time of the default strategy (~2 ms a unit's two charts) for 16 % more bytes
+    # (indicator charts of the sample year and corpus: 7.9 KiB a chart on average, now 9.2).
+    small.save(out, format="PNG", compress_level=6, compress_type=zlib.Z_RLE)
     return out.getvalue()
 
 
