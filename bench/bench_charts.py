@@ -120,7 +120,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     counts = textcache.stats()
     if not args.no_text_cache:
-        print("  text cache, last round: {hits} hits, {misses} misses (texts laid out)".format(**counts))
+        print(
+            "  text cache, last round: {hits} hits, {misses} misses (texts laid out), "
+            "{composed} of them composed of cached glyphs".format(**counts)
+        )
     for name, values in per.items():
         med = statistics.median(values) * 1000
         print(

@@ -147,3 +147,48 @@ def test_the_bottom_axis_draws_what_matplotlib_s_x_axis_draws(xmax: float) -> No
     ours, reference = draw(ours=True), draw(ours=False)
     assert (ours == reference).all()
     assert (reference[-60:] != 255).any()  # ticks, labels and the axis label were drawn
+
+
+def _freetype_entry(font, text: str) -> tuple:
+    from matplotlib.backends.backend_agg import get_hinting_flag
+
+    font.set_text(text, 0.0, flags=get_hinting_flag())
+    font.draw_glyphs_to_bitmap(antialiased=True)
+    w, h = font.get_width_height()
+    d = font.get_descent() / 64
+    return (w / 64, h / 64, d), font.get_bitmap_offset()[0] / 64, np.asarray(font.get_image()).copy()
+
+
+COMPOSED = [
+    "1-2 产出数量指标完成率达到",
+    "4.00/5.00",
+    "1,234.50 万元",
+    "预算数（调整后）",
+    "预算执行率 98.50%，得分 9.85 / 10",
+    " 前导空格",
+    "A类项目",
+    "0.5%",
+    "（共120项，橙色为复核人决定）",
+]
+LAID_OUT = ["AV", "fi", ".Y", "PM2.5浓度", "GDP增长率", "“引号”", "", "Ω"]  # may kern or shape
+
+
+@pytest.mark.parametrize("size", [7.5, 8, 10])
+def test_texts_composed_of_cached_glyphs_are_what_freetype_lays_out(size: float) -> None:
+    from matplotlib.font_manager import FontProperties, findfont, get_font
+
+    charts.setup_cjk_font()
+    prop = FontProperties(size=size)
+    font = get_font(findfont(prop))
+    key = textcache._font_key(prop, 100)
+    for text in COMPOSED:
+        font.clear()
+        font.set_size(size, 100)
+        entry = textcache._compose(font, text, key)
+        assert entry is not None, text
+        metrics, dx, image = _freetype_entry(font, text)
+        assert entry.metrics == metrics, text
+        assert (entry.dx, entry.dy) == (dx, metrics[2]), text
+        assert entry.coverage.shape == image.shape and (entry.coverage == image).all(), text
+    for text in LAID_OUT:
+        assert textcache._compose(font, text, key) is None, text

@@ -8,14 +8,19 @@ renders every glyph of every text on every draw. :class:`CachingCanvas` keeps, p
 - the metrics (width, height, descent) of each (text, font, size, dpi), computed as the Agg
   renderer computes them;
 - its rasterized coverage, from the same FreeType layout, drawn whole-pixel aligned as
-  matplotlib up to 3.10 drew texts and composited in the text's colour.
+  matplotlib up to 3.10 drew texts and composited in the text's colour;
+- each character's glyph (advance, box, bitmap), so that a text never seen before but made of
+  CJK characters, digits and punctuation (a new indicator's name) is composed of glyphs already
+  rendered, to the same coverage FreeType's layout gives (:func:`_compose`; FreeType's layout
+  costs ~50 µs a character, mostly shaping and loading glyphs).
 
 Only plain horizontal texts are cached; mathtext, TeX and rotated texts go to matplotlib as
 usual. :class:`TextRun` draws many such texts as one artist (a chart's row and value labels):
 each text's offset from its anchor is laid out once per process, as :class:`matplotlib.text.Text`
 lays it out, instead of on every draw of every Text; :class:`BottomAxis` draws an x axis's
-ticks and labels that way. A text with a glyph missing from the font is never cached, so the warning that
-:func:`evalkit.report.fonts.glyph_guard` turns into an error comes on every draw.
+ticks and labels that way. A text with a glyph missing from the font is never cached (nor
+composed), so the warning that :func:`evalkit.report.fonts.glyph_guard` turns into an error
+comes on every draw.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
 from matplotlib.colors import to_rgba
 from matplotlib.font_manager import FontProperties, findfont, get_font
+from matplotlib.ft2font import RenderMode
 from matplotlib.lines import Line2D
 from matplotlib.markers import TICKDOWN
 from matplotlib.text import Text
@@ -55,7 +61,8 @@ _texts: OrderedDict[tuple, _Text] = OrderedDict()
 _heights: dict[tuple, tuple] = {}
 _paths: dict[tuple, str] = {}
 _offsets: OrderedDict[tuple, tuple[list[tuple[str, float, float]], float]] = OrderedDict()
-_counts = {"hits": 0, "misses": 0}
+_glyphs: OrderedDict[tuple, tuple | None] = OrderedDict()
+_counts = {"hits": 0, "misses": 0, "composed": 0}
 
 
 def clear() -> None:
@@ -64,12 +71,14 @@ def clear() -> None:
     _heights.clear()
     _paths.clear()
     _offsets.clear()
+    _glyphs.clear()
     for key in _counts:
         _counts[key] = 0
 
 
 def stats() -> dict[str, int]:
-    """Hits and misses so far (a benchmark prints them)."""
+    """Hits and misses so far, and how many misses were composed of cached glyphs (a benchmark
+    prints them)."""
     return dict(_counts)
 
 
@@ -161,6 +170,11 @@ class CachingRenderer(RendererAgg):
         font = get_font(findfont(prop))
         font.clear()
         font.set_size(prop.get_size_in_points(), self.dpi)
+        composed = _compose(font, s, key[1:-1]) if antialiased else None
+        if composed is not None:
+            _counts["composed"] += 1
+            _remember(_texts, key, composed)
+            return composed
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             font.set_text(s, 0.0, flags=get_hinting_flag())
@@ -178,6 +192,90 @@ class CachingRenderer(RendererAgg):
         if not caught:  # a missing glyph warns on every draw, never from the cache
             _remember(_texts, key, entry)
         return entry
+
+
+def _composable(text: str) -> bool:
+    """Whether FreeType's layout of ``text`` is its glyphs side by side at their advances.
+
+    matplotlib lays a text out with a shaper (libraqm), and a Latin letter kerns with the ASCII
+    character beside it (``AV``, ``.Y``, ``/g``) or forms a ligature (``fi``); CJK characters,
+    digits, spaces and ASCII punctuation do not, nor a Latin letter between them (checked
+    against FreeType's layout for every label of the sample year, the corpus and 60 synthetic
+    units, all pairs of digits and punctuation and random mixtures, at four sizes and three
+    dpi; tests/test_charts.py keeps a sample). Anything else is laid out by FreeType.
+    """
+    previous = " "
+    for ch in text:
+        code = ord(ch)
+        if 0x20 <= code < 0x7F:
+            # A Latin letter touching another ASCII character (not a space) may kern.
+            if " " not in (ch, previous) and ord(previous) < 0x7F and (ch.isalpha() or previous.isalpha()):
+                return False
+        elif not (0x3000 <= code <= 0x303F or 0x3400 <= code <= 0x9FFF or 0xFF01 <= code <= 0xFF5E):
+            return False  # CJK punctuation, ideographs and fullwidth forms only
+        previous = ch
+    return True
+
+
+def _glyph(font: Any, font_key: tuple, ch: str) -> tuple | None:
+    """One character's advance, control box (26.6) and rendered bitmap with its position, or
+    None when the font lacks it (then the text is laid out by FreeType, which warns)."""
+    key = (ch, *font_key)
+    if key in _glyphs:
+        return _glyphs[key]
+    index = font.get_char_index(ord(ch))
+    found = None
+    if index:
+        flags = get_hinting_flag()
+        glyph = font.load_char(ord(ch), flags)
+        advance = glyph.horiAdvance  # hinted, 26.6: what set_text advances by (unrotated)
+        bitmap = font._render_glyph(index, flags, RenderMode.NORMAL)
+        buffer = np.array(bitmap.buffer, dtype=np.uint8, copy=True)
+        # FreeType cannot move an empty outline (a space): its box stays at the origin.
+        box = tuple(glyph.bbox)
+        found = (advance, box, bitmap.left, bitmap.top, buffer, box != (0, 0, 0, 0))
+    _remember(_glyphs, key, found)
+    return found
+
+
+def _compose(font: Any, text: str, font_key: tuple) -> _Text | None:
+    """The entry FreeType's set_text and draw_glyphs_to_bitmap give for ``text``, built from
+    cached glyphs (a new label is mostly characters drawn before), or None where that would not
+    be the same (see :func:`_composable`).
+
+    Hinted advances are whole pixels, so every glyph lands on the pixel grid as rendered alone;
+    the bitmap box and placement follow matplotlib's ``FT2Font::set_text`` and
+    ``draw_glyphs_to_bitmap``.
+    """
+    if not text or not _composable(text):
+        return None
+    placed = []  # (pen, glyph): the pen in 26.6, whole pixels
+    pen = 0
+    for ch in text:
+        glyph = _glyph(font, font_key, ch)
+        if glyph is None or glyph[0] % 64:
+            return None
+        placed.append((pen, glyph))
+        pen += glyph[0]
+    boxes = [
+        (p + box[0], box[1], p + box[2], box[3]) if inked else box for p, (_, box, _, _, _, inked) in placed
+    ]
+    x_min, y_min = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    x_max, y_max = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    width, height = (x_max - x_min) // 64 + 2, (y_max - y_min) // 64 + 2
+    coverage = np.zeros((height, width), dtype=np.uint8)
+    for p, (_, _, left, top, buffer, _) in placed:
+        if not buffer.size:
+            continue
+        # C's (FT_Int) casts truncate towards zero, as int() does.
+        x = int(left + p // 64 - x_min / 64)
+        y = int(y_max / 64 - top + 1)
+        rows, cols = buffer.shape
+        x1, y1, x2, y2 = max(x, 0), max(y, 0), min(x + cols, width), min(y + rows, height)
+        if x2 > x1 and y2 > y1:
+            coverage[y1:y2, x1:x2] |= buffer[y1 - y : y2 - y, x1 - x : x2 - x]
+    descent = -y_min / 64.0
+    return _Text((pen / 64.0, (y_max - y_min) / 64.0, descent), coverage, x_min / 64.0, descent)
 
 
 def _rewarn(caught: list[warnings.WarningMessage]) -> None:
