@@ -192,3 +192,30 @@ def test_texts_composed_of_cached_glyphs_are_what_freetype_lays_out(size: float)
         assert entry.coverage.shape == image.shape and (entry.coverage == image).all(), text
     for text in LAID_OUT:
         assert textcache._compose(font, text, key) is None, text
+
+
+def test_one_line_layouts_are_matplotlib_s_to_the_last_bit() -> None:
+    from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.text import Text
+    from matplotlib.transforms import IdentityTransform
+
+    charts.setup_cjk_font()
+    fig = Figure(figsize=(3, 2), dpi=100)
+    canvas = textcache.CachingCanvas(fig)
+    renderer = canvas.get_renderer()
+    checked = 0
+    for size in (7.5, 8, 10):
+        prop = FontProperties(size=size)
+        for text in ["1-2 产出数量指标", "4.00/5.00", "gjpqy", "执行数", "—", "", "AV"]:
+            for ha in ("left", "center", "right"):
+                for va in ("baseline", "bottom", "top", "center", "center_baseline"):
+                    label = Text(0.0, 0.0, text, fontproperties=prop, ha=ha, va=va)
+                    label.set_transform(IdentityTransform())
+                    label.set_figure(fig)
+                    box, info, _ = label._get_layout(renderer)
+                    expected = ([(line, dx, dy) for line, _, (dx, dy) in info if line], box.y0)
+                    assert textcache._one_line_layout(renderer, text, prop, ha, va) == expected
+                    checked += 1
+    assert checked == 3 * 7 * 15
+    assert textcache._one_line_layout(renderer, "两行\n文字", FontProperties(size=8), "left", "top") is None

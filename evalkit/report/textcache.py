@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import warnings
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -55,6 +55,8 @@ class _Text:
     coverage: np.ndarray  # the rasterized text, 0–255
     dx: float  # offsets of the image from the text's anchor, pixels
     dy: float
+    # The image draw_image takes, per colour and alpha: a chart draws a label in one colour.
+    tinted: dict[tuple, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
 
 
 _texts: OrderedDict[tuple, _Text] = OrderedDict()
@@ -132,11 +134,16 @@ class CachingRenderer(RendererAgg):
         bottom = round(y + entry.dy) + 1
         rgb = gc.get_rgb()
         alpha = gc.get_alpha() if (len(rgb) == 3 or gc.get_forced_alpha()) else rgb[3]
-        rgba = np.empty((*entry.coverage.shape, 4), dtype=np.uint8)
-        rgba[..., :3] = [round(c * 255) for c in rgb[:3]]
-        rgba[..., 3] = entry.coverage if alpha >= 1 else (entry.coverage * float(alpha)).astype(np.uint8)
-        # draw_image takes the image's lower-left corner, y upwards, and its rows bottom first.
-        self.draw_image(gc, left, self.height - bottom, rgba[::-1])
+        colour = (*(round(c * 255) for c in rgb[:3]), float(alpha))
+        rgba = entry.tinted.get(colour)
+        if rgba is None:
+            rgba = np.empty((*entry.coverage.shape, 4), dtype=np.uint8)
+            rgba[..., :3] = colour[:3]
+            rgba[..., 3] = entry.coverage if alpha >= 1 else (entry.coverage * float(alpha)).astype(np.uint8)
+            # draw_image takes the image's rows bottom first.
+            rgba = entry.tinted[colour] = np.ascontiguousarray(rgba[::-1])
+        # draw_image takes the image's lower-left corner, y upwards.
+        self.draw_image(gc, left, self.height - bottom, rgba)
 
     def _get_font_height_metrics(self, prop: FontProperties) -> tuple[float, float, float]:
         # matplotlib's Text asks a renderer that has this method for the font's ascent, descent
@@ -298,6 +305,45 @@ class CachingCanvas(FigureCanvasAgg):
         return renderer
 
 
+def _one_line_layout(
+    renderer: Any, text: str, prop: FontProperties, ha: str, va: str
+) -> tuple[list[tuple[str, float, float]], float] | None:
+    """``Text._get_layout`` of a one-line, unrotated plain text, without making a Text: the
+    offset of its baseline start from the anchor and its box's lower edge, the same floats
+    (the same operations in the same order). None where it does not apply (more lines, a
+    renderer without the cached font heights): then a Text lays it out."""
+    if "\n" in text or not isinstance(renderer, CachingRenderer):
+        return None
+    min_ascent, min_descent, _ = renderer._get_font_height_metrics(prop)
+    if min_ascent is None or min_descent is None:
+        return None
+    w, h, d = renderer.get_text_width_height_descent(text, prop, False) if text else (0, 0, 0)
+    a = h - d
+    # linespacing "normal", one line (line gap 0): at least the font's ascent and descent.
+    a = max(a, min_ascent) + 0 / 2
+    d = max(d, min_descent) + 0 / 2
+    baseline = a - 0.0
+    y_line = 0.0 - a
+    y_min = y_line - d
+    x_min, x_max = min(0, 0, w, w), max(0, 0, w, w)
+    y_low, y_high = min(y_min, 0, 0, y_min), max(y_min, 0, 0, y_min)
+    height = y_high - y_low
+    offset_x = x_min if ha == "left" else x_max if ha == "right" else (x_min + x_max) / 2
+    offset_y = (
+        y_low
+        if va == "bottom"
+        else y_high
+        if va == "top"
+        else (y_low + y_high) / 2
+        if va == "center"
+        else y_low + d
+        if va == "baseline"
+        else y_low + height - baseline / 2  # center_baseline
+    )
+    lines = [(text, 0.0 - offset_x, y_line - offset_y)] if text else []
+    return lines, y_low - offset_y
+
+
 class TextRun(Artist):
     """One-line-or-more horizontal texts of one font, size and colour, drawn as one artist.
 
@@ -382,8 +428,10 @@ class TextRun(Artist):
         key = (text, *_font_key(self._prop, renderer.dpi), *self._align)
         found = _offsets.get(key)
         if found is None:
-            box, info, _ = self._text(0.0, 0.0, text)._get_layout(renderer)
-            found = ([(line, dx, dy) for line, _, (dx, dy) in info if line], box.y0)
+            found = _one_line_layout(renderer, text, self._prop, *self._align)
+            if found is None:
+                box, info, _ = self._text(0.0, 0.0, text)._get_layout(renderer)
+                found = ([(line, dx, dy) for line, _, (dx, dy) in info if line], box.y0)
             _remember(_offsets, key, found)
         return found
 
