@@ -112,8 +112,7 @@ def test_bars_as_one_collection_draw_what_barh_draws() -> None:
         FigureCanvasAgg(fig)
         ax = fig.add_subplot()
         if collection:
-            charts._hbars(ax, ys, widths, 0.7, "#dfe3e8")
-            charts._hbars(ax, ys, [w / 2 for w in widths], 0.45, colors)
+            charts._hbars(ax, ys, (widths, 0.7, "#dfe3e8"), ([w / 2 for w in widths], 0.45, colors))
         else:
             ax.barh(ys, widths, color="#dfe3e8", height=0.7)
             ax.barh(ys, [w / 2 for w in widths], color=colors, height=0.45)

@@ -130,6 +130,7 @@ def _row_labels(ax, ys: list[float], labels: list[str], fontsize: float) -> None
     from evalkit.report.textcache import TextRun
 
     ax.set_yticks([])
+    ax.yaxis.set_visible(False)  # no ticks, no label: nothing of it to draw
     trans = ax.get_yaxis_transform()  # x in axes fraction, y in data
     ax.plot(
         [0.0] * len(ys),
@@ -150,22 +151,27 @@ def _row_labels(ax, ys: list[float], labels: list[str], fontsize: float) -> None
     )
 
 
-def _hbars(ax, ys: list[float], widths: list[float], height: float, colors) -> None:
-    """Horizontal bars from x = 0 centred on ``ys``: what ``ax.barh`` draws, as one collection.
+def _hbars(ax, ys: list[float], *layers: tuple[list[float], float, object]) -> None:
+    """Horizontal bars from x = 0 centred on ``ys``, one layer of (widths, height, colours) over
+    the other: what one ``ax.barh`` per layer draws, as one collection.
 
     ``barh`` makes a Rectangle per bar, each added to the axes' data limits one by one and drawn
-    with its own transform; one PolyCollection is one draw call and one data-limits update.
+    with its own transform; one PolyCollection is one draw call and one data-limits update (its
+    bars are drawn in order: the first layer's, then the next one's over them).
     """
     from matplotlib.collections import PolyCollection
 
-    half = height / 2
-    verts = [
-        [(0.0, y - half), (w, y - half), (w, y + half), (0.0, y + half)]
-        for y, w in zip(ys, widths, strict=True)
-    ]
+    verts, faces = [], []
+    for widths, height, colors in layers:
+        half = height / 2
+        verts += [
+            [(0.0, y - half), (w, y - half), (w, y + half), (0.0, y + half)]
+            for y, w in zip(ys, widths, strict=True)
+        ]
+        faces += [colors] * len(ys) if isinstance(colors, str) else list(colors)
     if not verts:
         return
-    bars = PolyCollection(verts, facecolors=colors, edgecolors="none")
+    bars = PolyCollection(verts, facecolors=faces, edgecolors="none")
     bars.sticky_edges.x.append(0.0)  # as barh's: an autoscaled x axis starts at 0
     ax.add_collection(bars, autolim=True)
 
@@ -275,8 +281,7 @@ def _indicator_scores(rv: Review, limit: int, reuse: bool) -> Figure:
     weights = [s.weight for s in scores]
     finals = [max(s.score - s.deduction, 0.0) for s in scores]
     colors = [C_REVIEWER if s.reviewer else C_SCORE for s in scores]
-    _hbars(ax, ys, weights, 0.7, C_WEIGHT)  # 分值
-    _hbars(ax, ys, finals, 0.45, colors)  # 复核得分
+    _hbars(ax, ys, (weights, 0.7, C_WEIGHT), (finals, 0.45, colors))  # 分值, 复核得分 over it
     values = [f"{final:.2f}/{s.weight:.2f}" for s, final in zip(scores, finals, strict=True)]
     _value_labels(ax, [w + 0.1 for w in weights], ys, values, 7.5)
     _row_labels(ax, ys, labels, 8)
@@ -310,7 +315,7 @@ def _budget(rv: Review, reuse: bool) -> Figure:
     fig, ax = _axes("budget", 7.2, 1.7, reuse)
     basis = {"planned": "预算数（年初）", "adjusted": "预算数（调整后）"}.get(b.basis, "预算数")
     values = [b.denominator or 0.0, b.executed or 0.0]
-    _hbars(ax, [1, 0], values, 0.6, [C_WEIGHT, C_SCORE])
+    _hbars(ax, [1, 0], (values, 0.6, [C_WEIGHT, C_SCORE]))
     _row_labels(ax, [1, 0], [basis, "执行数"], 8.5)
     top = max(values) or 1.0
     _value_labels(ax, [v + top * 0.01 for v in values], [1, 0], [f"{v:,.2f} 万元" for v in values], 8)
@@ -367,7 +372,7 @@ def execution_rates(units: pd.DataFrame, limit: int = RATES_SHOWN) -> Figure:
     ax = fig.add_subplot()
     ys = list(range(len(ok)))
     rates = [float(r) * 100 for r in ok["budget_rate"]]
-    _hbars(ax, ys, rates, 0.6, [C_SCORE if r >= 90 else C_REVIEWER for r in rates])
+    _hbars(ax, ys, (rates, 0.6, [C_SCORE if r >= 90 else C_REVIEWER for r in rates]))
     for y, r in zip(ys, rates, strict=True):
         # A white box keeps the label readable where it crosses the 100 % line.
         ax.text(r + 1, y, f"{r:.2f}%", va="center", fontsize=7.5, color=C_TEXT, bbox=_LABEL_BOX)
