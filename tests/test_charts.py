@@ -1,9 +1,11 @@
-"""The report charts' speed-ups draw what matplotlib draws: the kept figures and the text cache.
+"""The report charts' speed-ups draw what matplotlib draws: kept figures, text cache, artists.
 
 The report draws each unit's two charts in a kept figure (:func:`charts.indicator_scores_png`,
 :func:`charts.budget_png`) with texts laid out once per process (:mod:`evalkit.report.textcache`).
 A kept figure must not carry anything from the unit drawn before it, a cached text must look as
-a freshly laid-out one, and a glyph missing from the font must fail on every draw.
+a freshly laid-out one, and a glyph missing from the font must fail on every draw. The artists
+that replace matplotlib's (bars as one collection, texts as one TextRun, the x axis as one
+BottomAxis) must draw the same pixels as ``barh``, ``ax.text`` and matplotlib's axis.
 """
 
 from __future__ import annotations

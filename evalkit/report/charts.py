@@ -6,11 +6,15 @@ Chinese would print as boxes.
 
 Speed (a report draws two charts per unit, bench/bench_charts.py measures them): the margins are
 computed from the labels' advance widths (:func:`_text_width`, cached per character) instead of
-matplotlib's constrained layout, which measures every text several times; the drawn RGBA buffer
-is quantized directly (no PNG encode and decode in between), with the fast octree quantizer and
-zlib's default level (``optimize`` tripled the encode time for 4 % of size); texts are laid out
-and rasterized once per process (:mod:`evalkit.report.textcache`): a batch draws the same tick
-labels, titles and ``4.00/4.00`` labels unit after unit.
+matplotlib's constrained layout, which measures every text several times; the report's charts
+are drawn in figures kept per thread (:func:`_axes`); bars are one PolyCollection (:func:`_hbars`)
+instead of a Rectangle each, row and value labels one :class:`~evalkit.report.textcache.TextRun`
+instead of a Text each, and the x axis one :class:`~evalkit.report.textcache.BottomAxis` instead
+of matplotlib's Ticks, all drawing the pixels matplotlib's artists draw (tests/test_charts.py);
+texts are laid out and rasterized once per process (:mod:`evalkit.report.textcache`). The drawn
+RGBA buffer is quantized directly (no PNG encode and decode in between), with the fast octree
+quantizer, and written with zlib's run-length strategy (``optimize`` tripled the encode time for
+4 % of size).
 """
 
 from __future__ import annotations
@@ -372,7 +376,9 @@ def execution_rates(units: pd.DataFrame, limit: int = RATES_SHOWN) -> Figure:
     ax = fig.add_subplot()
     ys = list(range(len(ok)))
     rates = [float(r) * 100 for r in ok["budget_rate"]]
-    _hbars(ax, ys, (rates, 0.6, [C_SCORE if r >= 90 else C_REVIEWER for r in rates]))
+    # barh: a Rectangle per unit shown (ax.patches, counted by tests/test_summary_scale.py); the
+    # chart is drawn once a year, not per unit.
+    ax.barh(ys, rates, color=[C_SCORE if r >= 90 else C_REVIEWER for r in rates], height=0.6)
     for y, r in zip(ys, rates, strict=True):
         # A white box keeps the label readable where it crosses the 100 % line.
         ax.text(r + 1, y, f"{r:.2f}%", va="center", fontsize=7.5, color=C_TEXT, bbox=_LABEL_BOX)
