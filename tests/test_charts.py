@@ -220,3 +220,27 @@ def test_one_line_layouts_are_matplotlib_s_to_the_last_bit() -> None:
                     checked += 1
     assert checked == 3 * 7 * 15
     assert textcache._one_line_layout(renderer, "两行\n文字", FontProperties(size=8), "left", "top") is None
+
+
+def test_a_font_whose_layout_composition_would_miss_is_laid_out_by_freetype(monkeypatch) -> None:
+    import dataclasses
+
+    from matplotlib.font_manager import FontProperties, findfont, get_font
+
+    charts.setup_cjk_font()
+    prop = FontProperties(size=9)
+    font = get_font(findfont(prop))
+    font.set_size(9, 100)
+    key = textcache._font_key(prop, 100)
+    composed = textcache._composed
+
+    def off_by_a_pixel(*args):  # as if another FreeType placed glyphs otherwise
+        entry = composed(*args)
+        return entry and dataclasses.replace(entry, dx=entry.dx + 1)
+
+    textcache.clear()
+    monkeypatch.setattr(textcache, "_composed", off_by_a_pixel)
+    assert textcache._compose(font, "执行数", key) is None
+    monkeypatch.undo()
+    textcache.clear()
+    assert textcache._compose(font, "执行数", key) is not None

@@ -74,6 +74,7 @@ def clear() -> None:
     _paths.clear()
     _offsets.clear()
     _glyphs.clear()
+    _trust.clear()
     for key in _counts:
         _counts[key] = 0
 
@@ -254,8 +255,41 @@ def _compose(font: Any, text: str, font_key: tuple) -> _Text | None:
     the bitmap box and placement follow matplotlib's ``FT2Font::set_text`` and
     ``draw_glyphs_to_bitmap``.
     """
-    if not text or not _composable(text):
+    if not text or not _composable(text) or not _trusted(font, font_key):
         return None
+    return _composed(font, text, font_key)
+
+
+#: A text of each kind :func:`_composable` lets through, composed once per font, size, dpi and
+#: hinting and compared with FreeType's layout before any other is composed.
+_PROBE = " 1-2 预算执行率（调整后）：98.50%，4.00/5.00 万元"
+_trust: dict[tuple, bool] = {}
+
+
+def _trusted(font: Any, font_key: tuple) -> bool:
+    # Another matplotlib or FreeType (a hinting factor, another layout) could place glyphs
+    # otherwise: then every text of that font is laid out by FreeType.
+    found = _trust.get(font_key)
+    if found is None:
+        ours = _composed(font, _PROBE, font_key)  # None if the font lacks one of its glyphs
+        found = False
+        if ours is not None:
+            font.set_text(_PROBE, 0.0, flags=get_hinting_flag())
+            font.draw_glyphs_to_bitmap(antialiased=True)
+            w, h = font.get_width_height()
+            descent = font.get_descent() / 64.0
+            image = np.asarray(font.get_image())
+            found = (
+                ours.metrics == (w / 64.0, h / 64.0, descent)
+                and (ours.dx, ours.dy) == (font.get_bitmap_offset()[0] / 64.0, descent)
+                and ours.coverage.shape == image.shape
+                and bool((ours.coverage == image).all())
+            )
+        _trust[font_key] = found
+    return found
+
+
+def _composed(font: Any, text: str, font_key: tuple) -> _Text | None:
     placed = []  # (pen, glyph): the pen in 26.6, whole pixels
     pen = 0
     for ch in text:
