@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{len(reviews)} units, {args.rounds} rounds; first chart (fonts, imports) {first * 1000:.0f} ms CPU"
     )
-    counts = textcache.stats()
+    counts = {"composed": 0, **textcache.stats()}  # (a textcache before composing: none)
     if not args.no_text_cache:
         print(
             "  text cache, last round: {hits} hits, {misses} misses (texts laid out), "
