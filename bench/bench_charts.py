@@ -7,6 +7,8 @@ load). Each round starts with the text cache empty (:mod:`evalkit.report.textcac
 is what one warm kernel does over its first units; ``--no-text-cache`` draws with matplotlib's
 plain Agg canvas, for comparison. Prints the median per chart and per unit (two unit charts plus the index charts' share at
 the corpus size) over the rounds, with the range. ``--save`` writes one PNG of each chart to look at.
+``--synthetic N`` also draws the indicator chart of N synthetic units of the batch benchmark
+(``bench_batch.make_project``: 10–40 indicators each) and prints its cost per chart and per row.
 """
 
 from __future__ import annotations
@@ -44,12 +46,46 @@ def _frame(reviews: list):
     return pd.DataFrame(rows)
 
 
+def _synthetic_reviews(n: int) -> list:
+    import tempfile
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_batch import YEAR, make_project
+
+    from evalkit.pipeline import filing_paths, review_many
+
+    root = make_project(Path(tempfile.mkdtemp(prefix="bench-charts-")), n)
+    paths = filing_paths([root / "parameters" / YEAR])
+    return [item.review for item in review_many(paths) if item.review is not None]
+
+
+def _synthetic(charts, textcache, n: int, rounds: int) -> None:
+    reviews = _synthetic_reviews(n)
+    rows = sum(min(len(rv.card.indicators), charts.ROWS_SHOWN) for rv in reviews)
+    per_chart: list[float] = []
+    for _ in range(rounds):
+        textcache.clear()
+        t = time.process_time()
+        for rv in reviews:
+            charts.indicator_scores_png(rv)
+        per_chart.append((time.process_time() - t) / len(reviews))
+    med = statistics.median(per_chart)
+    print(
+        f"  synthetic units ({len(reviews)}, {rows / len(reviews):.1f} indicator rows on average): "
+        f"indicator chart {med * 1000:.1f} ms CPU median (range {min(per_chart) * 1000:.1f}–"
+        f"{max(per_chart) * 1000:.1f}), {med * len(reviews) / rows * 1000:.2f} ms per row"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the chart benchmark and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--save", default=None, help="Folder for one PNG of each chart.")
     parser.add_argument("--no-text-cache", action="store_true", help="Draw with the plain Agg canvas.")
+    parser.add_argument(
+        "--synthetic", type=int, default=0, help="Also draw the indicator chart of N synthetic units."
+    )
     args = parser.parse_args(argv)
 
     from evalkit.report import charts, textcache
@@ -82,9 +118,12 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{len(reviews)} units, {args.rounds} rounds; first chart (fonts, imports) {first * 1000:.0f} ms CPU"
     )
-    counts = textcache.stats()
+    counts = {"composed": 0, **textcache.stats()}  # (a textcache before composing: none)
     if not args.no_text_cache:
-        print("  text cache, last round: {hits} hits, {misses} misses (texts laid out)".format(**counts))
+        print(
+            "  text cache, last round: {hits} hits, {misses} misses (texts laid out), "
+            "{composed} of them composed of cached glyphs".format(**counts)
+        )
     for name, values in per.items():
         med = statistics.median(values) * 1000
         print(
@@ -100,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"  per unit with the index charts counted whole: {statistics.median(per['indicator_scores']) * 1000 + statistics.median(per['budget']) * 1000 + statistics.median(per['index (both)']) * 1000:.1f} ms CPU"
     )
+    if args.synthetic:
+        _synthetic(charts, textcache, args.synthetic, args.rounds)
     if args.save:
         out = Path(args.save)
         out.mkdir(parents=True, exist_ok=True)
