@@ -539,6 +539,7 @@ def main(argv: list[str] | None = None) -> int:
     sampled_once = not args.sample
     try:
         small_root = None
+        all_small: dict[int, dict[str, list[dict[str, Any]]]] = {}
         if 0 < args.fixed_n < min(sizes):
             small_root = base / f"n{args.fixed_n}"
             shutil.rmtree(small_root, ignore_errors=True)
@@ -570,6 +571,7 @@ def main(argv: list[str] | None = None) -> int:
                     if small_root is not None and n > args.fixed_n:
                         small[mode].append(run_mode(mode, small_root, args))
             all_results[n] = results
+            all_small[n] = small
             print(table(n, args.jobs, results, small), flush=True)
             print(flush=True)
         if len(sizes) > 1:
@@ -583,6 +585,15 @@ def main(argv: list[str] | None = None) -> int:
                 line = f"linearity {mode}: wall s/unit N={hi} / N={lo} = {_med([per_unit(r) for r in b]) / _med([per_unit(r) for r in a]):.2f}"
                 if ca and cb:
                     line += f"; cpu s/unit {_med(cb) / _med(ca):.2f}"
+                    # A unit's marginal CPU between the two sizes against the one at the smaller
+                    # (the fixed cost of a run, spread over fewer units there, left out of both).
+                    slope = (_med([r["cpu_seconds"] for r in b]) - _med([r["cpu_seconds"] for r in a])) / (
+                        hi - lo
+                    )
+                    line += f"; marginal cpu s/unit N={lo}..{hi} {slope:.3f}"
+                    fm = fixed_marginal(a, all_small.get(lo, {}).get(mode, []))
+                    if fm is not None and fm[1] > 0:
+                        line += f", at N={lo} {fm[1]:.3f}: {slope / fm[1]:.2f}"
                 if "peak_rss_kb" in a[0]:
                     line += f"; orchestrator peak RSS {b[0]['peak_rss_kb'] / a[0]['peak_rss_kb']:.2f}"
                 print(line, flush=True)
