@@ -25,6 +25,7 @@ import pytest
 pytest.importorskip("distributed")
 
 from evalkit.batch import plan as batch_plan
+from evalkit.batch.cluster import QUIET, quiet_environment
 from evalkit.batch.runner import run_batch
 from evalkit.errors import EvalkitError
 
@@ -93,6 +94,52 @@ def test_local_cluster_gives_the_local_pools_reports(tmp_path: Path) -> None:
     assert mine == theirs
 
 
+def _config_in_a_task() -> dict:
+    # Runs as a task: what the worker process read, and what its event loop really schedules.
+    import dask.config
+    from distributed import get_worker
+
+    callbacks = get_worker().periodic_callbacks
+    return {
+        "config": {key: dask.config.get(key) for key in QUIET},
+        "profiler": "profile" in callbacks,
+        "tick ms": callbacks["tick"].callback_time,
+        "memory ms": callbacks["memory_monitor"].callback_time if "memory_monitor" in callbacks else None,
+    }
+
+
+QUIET_WORKER = {"config": QUIET, "profiler": False, "tick ms": 1000, "memory ms": 1000}
+
+
+def test_local_cluster_workers_run_with_the_quiet_config() -> None:
+    # The config is set around the LocalCluster's start only: it must reach the worker processes
+    # (through their nannies) and leave this process's configuration as it was.
+    import dask.config
+
+    from evalkit.batch.cluster import connect
+
+    before = {key: dask.config.get(key) for key in QUIET}
+    client = connect("local", 2)
+    try:
+        assert {key: dask.config.get(key) for key in QUIET} == before
+        workers = list(client.scheduler_info()["workers"])
+        seen = [
+            client.submit(_config_in_a_task, pure=False, workers=[w], allow_other_workers=False).result()
+            for w in workers
+        ]
+        assert len(seen) == 2 and seen == [QUIET_WORKER] * 2
+    finally:
+        cluster = client.cluster
+        client.close()
+        cluster.close()
+
+
+def test_deploy_doc_gives_hand_started_workers_the_quiet_config() -> None:
+    doc = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    for name, value in quiet_environment().items():
+        assert f"{name}={value}" in doc
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -127,7 +174,10 @@ def processes(tmp_path: Path) -> Iterator[dict]:
     """A scheduler on loopback; ``add(prefix=[…])`` starts a worker as a process of its own."""
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
-    env = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg")
+    # Started as docs/deploy.md says: with the quiet configuration in the environment. tests/ is
+    # on their path so that they can unpickle this module's task functions.
+    path = os.pathsep.join([str(ROOT), str(ROOT / "tests")])
+    env = dict(os.environ, PYTHONPATH=path, MPLBACKEND="Agg", **quiet_environment())
     dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
     started: list[subprocess.Popen] = [
         _start(
@@ -158,6 +208,10 @@ def test_scheduler_and_workers_as_processes_lose_no_unit_when_a_worker_dies(
     first = processes["add"](name="a")
     processes["add"](name="b")
     _wait_for_workers(processes["address"], 2)
+    from distributed import Client
+
+    with Client(processes["address"], timeout="30s", set_as_default=False) as client:
+        assert client.submit(_config_in_a_task, pure=False).result() == QUIET_WORKER
 
     # Kill one worker process (and its kernel) while the units run: its units go to the other.
     def kill_soon() -> None:

@@ -12,6 +12,12 @@ after an error). Units run one at a time per worker thread; a unit's own
 failure is an outcome, not an exception, exactly as in a local run, so Dask only retries what
 is lost with a worker (the scheduler re-runs the tasks of a worker that died).
 
+Dask's own periodic work is turned down for the cluster's life (:data:`QUIET`): each worker and
+nanny otherwise samples its task thread's stack every 10 ms, checks its event loop every 20 ms
+and its memory every 100 ms, which cost ``--scheduler local`` more CPU per unit than the units'
+own bookkeeping. ``--scheduler local`` applies it to every process it starts; workers started by
+hand read it from their own configuration (docs/deploy.md).
+
 Only imported with ``--scheduler``: a local run does not import Dask.
 """
 
@@ -26,6 +32,7 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import dask.config
 from distributed import Client, LocalCluster, WorkerPlugin, get_worker, wait
 
 from evalkit.errors import EvalkitError
@@ -39,6 +46,33 @@ PLUGIN_NAME = "evalkit-warm-kernel"
 LOCAL = "local"
 # Kernel starts and lost workers: a unit is tried this many more times before it is reported failed.
 RETRIES = 2
+# Dask configuration for the servers of a batch cluster. Every entry is a periodic callback on a
+# server's event loop (or its interval); the defaults suit interactive dashboards, and woke each
+# worker ~170 times a second. Measured in bench/README.md (issue 15): a LocalCluster of two
+# workers idled at 40 ms CPU per second in its workers and 30 in the client process with Dask's
+# defaults, 7 and 9 with these. Retries and lost-worker handling do not read any of them
+# (heartbeats and the scheduler's worker TTL are left as they are).
+QUIET: dict[str, Any] = {
+    # The statistical profiler: samples the running task's stack every 10 ms (for the dashboard's
+    # profile page, which a batch run does not show).
+    "distributed.worker.profile.enabled": False,
+    # Event-loop health check, every 20 ms by default; a loop blocked over 3 s is still reported.
+    "distributed.admin.tick.interval": "1s",
+    # Worker and nanny memory checks (spill, pause, terminate), every 100 ms by default; a worker
+    # holds a few small outcomes (its kernel, a process of its own, is not in its memory).
+    "distributed.worker.memory.monitor-interval": "1s",
+    # CPU, memory, disk and network counters of each server, every 500 ms by default.
+    "distributed.admin.system-monitor.interval": "5s",
+    # GIL contention sampling every 1 ms when gilknocker is installed.
+    "distributed.admin.system-monitor.gil.enabled": False,
+}
+
+
+def quiet_environment() -> dict[str, str]:
+    """:data:`QUIET` as the ``DASK_…`` environment variables a ``dask worker`` started by hand reads."""
+    return {
+        "DASK_" + key.upper().replace(".", "__").replace("-", "_"): str(value) for key, value in QUIET.items()
+    }
 
 
 class ClusterError(EvalkitError):
@@ -121,14 +155,17 @@ def connect(address: str, workers: int) -> Client:
     try:
         if address == LOCAL:
             # Processes, one thread each: every worker keeps its own kernel, as the local pool does.
-            # The dashboard stays on loopback, on a free port.
-            cluster = LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address="127.0.0.1:0",
-                host="127.0.0.1",
-            )
+            # No dashboard: its address was never shown to anyone. The nannies and the scheduler
+            # read QUIET when they are made, and each nanny hands its configuration to the worker
+            # process it starts, so the context need not outlive the start.
+            with dask.config.set(QUIET):
+                cluster = LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    host="127.0.0.1",
+                )
             return Client(cluster, set_as_default=True)
         return Client(address, timeout="20s", set_as_default=True)
     except (OSError, TimeoutError) as exc:
