@@ -3,7 +3,8 @@
 A LocalCluster of two worker processes, and a scheduler plus two workers started as separate
 processes on loopback (``dask scheduler`` / ``dask worker``), as a two-machine deployment would
 run them; a worker killed mid-run loses no unit; a worker that cannot see the folder (hidden
-from it in a mount namespace of its own) stops the run at once with a message naming it.
+from it in a mount namespace of its own) stops the run at once with a message naming it. The
+workers of both run with evalkit's quiet Dask configuration (``cluster.QUIET``), read in a task.
 """
 
 from __future__ import annotations
