@@ -43,7 +43,6 @@ ENV = "EVALKIT_ZYGOTE"
 OFF = "off"
 _MAX_REQUEST = 1 << 20  # bytes: a command line and an environment
 _LAUNCHER = "ipykernel_launcher"
-_ZYGOTE_ENV = "EVALKIT_ZYGOTE_PROCESS"  # set in the template process itself
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +88,6 @@ class Zygote:
             [sys.executable, "-Xfrozen_modules=off", "-m", "evalkit.batch.zygote", str(sock)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            env={**os.environ, _ZYGOTE_ENV: "1"},
         )
         assert proc.stdout is not None
         # "bound" on its stdout once the socket exists: a kernel asked for later queues there.
@@ -293,9 +291,9 @@ def _warm_up() -> None:
     # caches (profiles, models, numerals), the glyphs of the CJK font, the charts' kept figures
     # and text. One sample unit reviewed and reported here, as review.ipynb does it, gives every
     # forked kernel those already; nothing of the sample reaches a kernel's namespace.
-    import json
+    import io
 
-    from evalkit.report import sections
+    from evalkit.report import sections, word
     from evalkit.resources import sample_years, samples_dir
 
     for year in reversed(sample_years()):
@@ -311,10 +309,6 @@ def _warm_up() -> None:
     for part in (page.header, page.budget, page.indicators, page.findings, page.decisions):
         part()
     json.dumps(sections.result_document(rv), ensure_ascii=False, indent=1)
-    import io
-
-    from evalkit.report import word
-
     word.unit_report(rv).save(io.BytesIO())  # the template's parts and style ids, parsed once
 
 

@@ -104,13 +104,12 @@ def _style_id(doc: DocxDocument, name: str, kind: Any = WD_STYLE_TYPE.PARAGRAPH)
     """The id of style ``name`` (None for the default style, as python-docx gives it), looked up
     once per template: python-docx scans every style of the document for each lookup (a fifth
     of a unit report's CPU)."""
-    source = doc.__dict__.get("_evalkit_template", ("", 0))
+    source = doc.__dict__.get("_evalkit_template")
+    if source is None:  # not opened by _open_template: no template to key the cache on
+        return doc.part.get_style_id(name, kind)
     key = (*source, name, int(kind))
-    if not source[0] or key not in _STYLE_IDS:
-        style_id = doc.part.get_style_id(name, kind)
-        if not source[0]:
-            return style_id
-        _STYLE_IDS[key] = style_id
+    if key not in _STYLE_IDS:
+        _STYLE_IDS[key] = doc.part.get_style_id(name, kind)
     return _STYLE_IDS[key]
 
 
