@@ -16,12 +16,13 @@ from urllib.parse import quote
 import nbformat
 import pandas as pd
 import pytest
+from batch_support import copy_project, normalized
 from bs4 import BeautifulSoup
 from click.testing import CliRunner
 
 from evalkit.batch import plan as batch_plan
 from evalkit.batch.plan import code_fingerprint
-from evalkit.batch.runner import run_batch
+from evalkit.batch.runner import RunResult, run_batch
 from evalkit.cli import cli
 from evalkit.pipeline import review
 from evalkit.scoring.decisions import Decision, Decisions
@@ -34,13 +35,17 @@ BROKEN = "示例_损坏的填报"
 CULTURE = "示例_某区文化和旅游局_公共文化服务提升项目"
 
 
-def copy_project(dest: Path) -> Path:
-    """The parts of the project a batch reads: parameters/ and notebooks/."""
-    shutil.copytree(ROOT / "parameters", dest / "parameters", ignore=shutil.ignore_patterns("*.lock"))
-    shutil.copytree(
-        ROOT / "notebooks", dest / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints")
+def run_culture_here(root: Path) -> RunResult:
+    """The culture unit of the project copy ``root``, run with one worker: the executor runs in
+    this process, where a test's patches apply."""
+    return run_batch(
+        year=YEAR,
+        jobs=1,
+        only=[CULTURE],
+        parameters=root / "parameters",
+        outputs=root / "outputs",
+        progress=False,
     )
-    return dest
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -327,11 +332,6 @@ def fresh_batch(batch: SimpleNamespace, tmp_path_factory: pytest.TempPathFactory
     return SimpleNamespace(root=root, out=root / "outputs" / YEAR, result=result)
 
 
-def normalized(path: Path) -> str:
-    # The footer's generation date is the only thing allowed to differ between two runs.
-    return re.sub(r"生成于 \d{4}-\d{2}-\d{2}", "生成于 DATE", path.read_text(encoding="utf-8"))
-
-
 @pytest.mark.slow
 def test_warm_reports_equal_fresh(batch: SimpleNamespace, fresh_batch: SimpleNamespace) -> None:
     assert batch.result.executor == "warm" and fresh_batch.result.executor == "fresh"
@@ -402,14 +402,7 @@ def test_kernel_start_race_does_not_fail_a_unit(tmp_path: Path, monkeypatch: pyt
 
     monkeypatch.setattr(kernels, "launch", launch)
     # One worker: the executor runs in this process, where the patch applies.
-    result = run_batch(
-        year=YEAR,
-        jobs=1,
-        only=[CULTURE],
-        parameters=root / "parameters",
-        outputs=root / "outputs",
-        progress=False,
-    )
+    result = run_culture_here(root)
     (outcome,) = result.outcomes
     assert outcome.status == "ok" and outcome.start_retries == 1
 
@@ -498,14 +491,7 @@ def test_the_word_report_and_last_year_come_with_the_unit(
             line for line in params.source.splitlines() if not line.startswith(("word_report", "history"))
         )
         nbformat.write(nb, path)
-    result = run_batch(
-        year=YEAR,
-        jobs=1,
-        only=[CULTURE],
-        parameters=root / "parameters",
-        outputs=root / "outputs",
-        progress=False,
-    )
+    result = run_culture_here(root)
     assert result.exit_code == 0, [o.error for o in result.failed] or result.summary_error
     assert not [r for r in caplog.records if "unknown parameter" in r.getMessage()]  # none passed
     out = root / "outputs" / YEAR

@@ -10,7 +10,6 @@ workers of both run with evalkit's quiet Dask configuration (``cluster.QUIET``),
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import signal
 import socket
@@ -24,6 +23,8 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("distributed")
+
+from batch_support import normalized
 
 from evalkit.batch import plan as batch_plan
 from evalkit.batch.cluster import QUIET, quiet_environment
@@ -59,11 +60,6 @@ def workspace(dest: Path, units: list[str] = UNITS) -> Path:
         ROOT / "notebooks", dest / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints")
     )
     return dest
-
-
-def normalized(path: Path) -> str:
-    # The footer's generation date is the only thing allowed to differ between two runs.
-    return re.sub(r"生成于 \d{4}-\d{2}-\d{2}", "生成于 DATE", path.read_text(encoding="utf-8"))
 
 
 def run_in(root: Path, **kwargs: object):

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from batch_support import copy_project, normalized
 
 from evalkit.batch import kernels, zygote
 from evalkit.batch.runner import run_batch
@@ -21,8 +22,6 @@ pytestmark = [
     pytest.mark.slow,  # every test here starts kernels
     pytest.mark.skipif(not zygote.supported(), reason="kernels are forked on Linux only"),
 ]
-
-ROOT = Path(__file__).resolve().parents[1]
 
 FACTS = textwrap.dedent(
     """
@@ -76,11 +75,6 @@ def zyg(monkeypatch: pytest.MonkeyPatch) -> Iterator[zygote.Zygote]:
     with zygote.Zygote.start() as z:
         monkeypatch.setenv(zygote.ENV, z.address)
         yield z
-
-
-@pytest.fixture
-def kernel_name() -> str:
-    return kernels.ensure_kernel()
 
 
 def test_a_forked_kernel_is_like_a_launched_one(
@@ -189,24 +183,13 @@ def test_the_zygote_refuses_what_is_not_a_kernel(zyg: zygote.Zygote) -> None:
         zygote.fork_kernel(zyg.address, ["/bin/sh", "-c", "echo hi"], dict(os.environ), "/")
 
 
-def normalized(path: Path) -> str:
-    import re
-
-    # The footer's generation date is the only thing allowed to differ between two runs.
-    return re.sub(r"生成于 \d{4}-\d{2}-\d{2}", "生成于 DATE", path.read_text(encoding="utf-8"))
-
-
 @pytest.mark.parametrize("executor", ["warm", "fresh"])
 def test_reports_are_the_same_with_and_without_the_zygote(
     executor: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import shutil
-
     outs = {}
     for mode in ("forked", "launched"):
-        root = tmp_path / mode
-        shutil.copytree(ROOT / "parameters", root / "parameters", ignore=shutil.ignore_patterns("*.lock"))
-        shutil.copytree(ROOT / "notebooks", root / "notebooks", ignore=shutil.ignore_patterns(".ipynb*"))
+        root = copy_project(tmp_path / mode)
         if mode == "launched":
             monkeypatch.setenv(zygote.ENV, zygote.OFF)
         result = run_batch(
