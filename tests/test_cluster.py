@@ -341,6 +341,19 @@ def test_units_on_a_worker_reuse_one_event_loop(tmp_path: Path) -> None:
         client.run(_count_new_loops)
         run = cluster.ClusterRun(client, ExecutorSpec("warm", kernel, 50, 600), nb)  # preheats
         start = next(iter(client.run(_new_loops).values()))
-        outcomes = list(run.outcomes(iter(tasks), 2))
+        # Two units a task (as a large run sends them): every unit comes back, each once.
+        outcomes = list(run.outcomes(iter(tasks), 2, per_task=2))
+        assert sorted(o.unit_id for o in outcomes) == sorted(t.unit_id for t in tasks)
         assert [o.status for o in outcomes] == ["ok"] * len(tasks)
         assert next(iter(client.run(_new_loops).values())) == start  # no loop per unit
+
+
+def test_large_runs_send_several_units_a_task() -> None:
+    from evalkit.batch.cluster import MAX_UNITS_PER_TASK, units_per_task
+
+    # Small runs: one unit a task, so the progress bar moves unit by unit.
+    assert units_per_task(6, 2) == 1 and units_per_task(0, 2) == 1
+    assert units_per_task(40, 2) == 5
+    # Large runs: at most MAX_UNITS_PER_TASK, never fewer than one task a thread.
+    assert units_per_task(200, 2) == MAX_UNITS_PER_TASK == units_per_task(5000, 8)
+    assert units_per_task(200, 64) == 1

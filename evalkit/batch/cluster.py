@@ -12,6 +12,11 @@ after an error). Units run one at a time per worker thread; a unit's own
 failure is an outcome, not an exception, exactly as in a local run, so Dask only retries what
 is lost with a worker (the scheduler re-runs the tasks of a worker that died).
 
+A Dask task carries several units of a large run (:func:`units_per_task`): each task costs its
+worker and the client a few milliseconds of messages whatever it does, as much as a tenth of a
+unit. A task lost with its worker is run again whole; a unit's outputs are written atomically, so
+a unit done twice leaves what it left once.
+
 Dask's own periodic work is turned down for the cluster's life (:data:`QUIET`): each worker and
 nanny otherwise samples its task thread's stack every 10 ms, checks its event loop every 20 ms
 and its memory every 100 ms, which cost ``--scheduler local`` more CPU per unit than the units'
@@ -46,6 +51,14 @@ PLUGIN_NAME = "evalkit-warm-kernel"
 LOCAL = "local"
 # Kernel starts and lost workers: a unit is tried this many more times before it is reported failed.
 RETRIES = 2
+# At most this many units in one Dask task. A task's messages (submit, assignment, "finished", the
+# result fetched, the release) cost ~3 ms CPU in the worker and ~4.5 ms in the client (measured in
+# bench/README.md, issue 15), 8 % of a warm unit; eight units a task make it 1 %, and a lost task
+# re-runs at most eight units (about half a second of one worker).
+MAX_UNITS_PER_TASK = 8
+# ... and at least this many tasks per worker thread, so that the last tasks of a run spread over
+# the workers instead of one worker finishing a long task alone.
+MIN_TASKS_PER_THREAD = 4
 # Dask configuration for the servers of a batch cluster. Every entry is a periodic callback on a
 # server's event loop (or its interval); the defaults suit interactive dashboards, and woke each
 # worker ~170 times a second. Measured in bench/README.md (issue 15): a LocalCluster of two
@@ -202,11 +215,20 @@ def check_paths(client: Client, parameters: Path, out_dir: Path, notebooks: Path
         )
 
 
-def _unit_on_worker(task: UnitTask) -> UnitOutcome:
+def units_per_task(units: int, threads: int) -> int:
+    """How many of a run's ``units`` one Dask task carries on a cluster of ``threads`` worker threads.
+
+    One unit a task for small runs (the progress bar moves unit by unit), up to
+    :data:`MAX_UNITS_PER_TASK` for large ones, keeping :data:`MIN_TASKS_PER_THREAD` tasks a thread.
+    """
+    return max(1, min(MAX_UNITS_PER_TASK, units // (max(1, threads) * MIN_TASKS_PER_THREAD)))
+
+
+def _units_on_worker(tasks: list[UnitTask]) -> list[UnitOutcome]:
     from evalkit.batch.worker import run_unit
 
     plugin = get_worker().plugins[PLUGIN_NAME]
-    return plugin.run(lambda: run_unit(task, plugin.executor()))
+    return plugin.run(lambda: [run_unit(task, plugin.executor()) for task in tasks])
 
 
 def _summary_on_worker(render: Callable[[Executor], Path]) -> Path:
@@ -249,23 +271,37 @@ class ClusterRun:
         for fut in futures:
             fut.release()
 
-    def outcomes(self, tasks: Iterator[UnitTask], window: int) -> Iterator[UnitOutcome]:
-        """Outcomes as units finish, with at most ``window`` submitted and not yet reported."""
-        pending = {self._submit(task) for task in islice(tasks, window)}
+    def units_per_task(self, units: int) -> int:
+        """Units a task for a run of ``units`` on this cluster (:func:`units_per_task`)."""
+        return units_per_task(units, self.slots)
+
+    def outcomes(self, tasks: Iterator[UnitTask], window: int, per_task: int = 1) -> Iterator[UnitOutcome]:
+        """Outcomes as units finish, ``per_task`` units a Dask task (see :func:`units_per_task`).
+
+        At most ``window`` tasks are submitted and not yet reported; a task's outcomes come back
+        together, in its units' order.
+        """
+        batches = iter(lambda: list(islice(tasks, per_task)), [])
+        pending = {self._submit(batch) for batch in islice(batches, window)}
         while pending:
             done, not_done = wait(list(pending), return_when="FIRST_COMPLETED")
             pending = set(not_done)
             for fut in done:
-                yield fut.result()
+                yield from fut.result()
                 fut.release()
-                task = next(tasks, None)
-                if task is not None:
-                    pending.add(self._submit(task))
+                batch = next(batches, None)
+                if batch is not None:
+                    pending.add(self._submit(batch))
 
-    def _submit(self, task: UnitTask) -> Any:
+    def _submit(self, batch: list[UnitTask]) -> Any:
         # pure=False: two runs of the same unit are two runs, never a cached result.
+        first = batch[0]
         return self.client.submit(
-            _unit_on_worker, task, pure=False, retries=RETRIES, key=f"unit-{task.unit_id}-{id(task)}"
+            _units_on_worker,
+            batch,
+            pure=False,
+            retries=RETRIES,
+            key=f"units-{first.unit_id}-{len(batch)}-{id(first)}",
         )
 
     def summary(self, render: Callable[[Executor], Path]) -> Path:

@@ -390,7 +390,8 @@ def _run_cluster(
     force: bool,
     started: float,
 ) -> None:
-    for outcome in cluster.outcomes(_drain(todo), workers * _IN_FLIGHT):
+    per_task = cluster.units_per_task(len(todo))
+    for outcome in cluster.outcomes(_drain(todo), workers * _IN_FLIGHT, per_task):
         result.outcomes.append(_tick(bar, outcome))
     result.units_seconds = time.perf_counter() - started
 
