@@ -81,6 +81,26 @@ QUIET: dict[str, Any] = {
 }
 
 
+# Dask's nannies start each worker with MALLOC_TRIM_THRESHOLD_=65536 (its pre-spawn environment),
+# so that a worker holding large arrays hands freed memory back to the system. The worker's kernels
+# inherited it: glibc then trims at every turn, and a kernel's unit cost ~7 ms more system CPU than
+# in a local run (bench/README.md, issue 15). A kernel is a process of its own; it gets glibc's
+# default, as a local run's kernels do. The worker process keeps Dask's setting.
+_NANNY_TRIM = "MALLOC_TRIM_THRESHOLD_"
+
+
+def kernel_environment() -> None:
+    """Drop from this worker's environment what Dask's nanny set for the worker alone (above).
+
+    Only a value equal to the one in Dask's pre-spawn configuration is dropped: a threshold set
+    some other way (another value) is the operator's, and reaches the kernels.
+    """
+    preset = dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {}
+    value = preset.get(_NANNY_TRIM)
+    if value is not None and os.environ.get(_NANNY_TRIM) == str(value):
+        del os.environ[_NANNY_TRIM]
+
+
 def quiet_environment() -> dict[str, str]:
     """:data:`QUIET` as the ``DASK_…`` environment variables a ``dask worker`` started by hand reads."""
     return {
@@ -123,6 +143,7 @@ class WarmKernel(WorkerPlugin):
         # The kernel spec lives per environment, found through this process's JUPYTER_PATH: a
         # worker started on its own (another host, another Python) writes and finds its own.
         self.spec = replace(self.spec, kernel_name=ensure_kernel())
+        kernel_environment()  # before the zygote and kernels inherit it
         from evalkit.batch.zygote import Zygote
 
         # This worker's kernels (and their restarts) forked from a zygote of its own, as a local
