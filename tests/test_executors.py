@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import socket
 import time
 from pathlib import Path
@@ -93,6 +94,25 @@ def test_warm_kernel_forgets_the_previous_notebook(warm: WarmExecutor, tmp_path:
     assert [c.execution_count for c in nb.cells] == [1, 2, 3]
     assert nb.cells[1].metadata.tags == ["injected-parameters"]
     assert warm.stats.kernels == 1
+
+
+def test_report_kernel_compiles_cells_with_ipythons_compiler(warm: WarmExecutor, tmp_path: Path) -> None:
+    # The debugger's compiler (a pure-Python hash of every cell) is off; tracebacks still name cells.
+    probe = "from IPython import get_ipython\nopen(out, 'w').write(type(get_ipython().compile).__name__)"
+    warm.execute(
+        make_notebook(tmp_path / "p.ipynb", probe),
+        tmp_path / "o.ipynb",
+        {"out": str(tmp_path / "c")},
+        tmp_path,
+    )
+    assert (tmp_path / "c").read_text() == "CachingCompiler"
+    failing = make_notebook(tmp_path / "f.ipynb", "x = 1", "def f():\n    raise ValueError('boom')\nf()")
+    with pytest.raises(PapermillExecutionError, match="boom"):
+        warm.execute(failing, tmp_path / "failed.ipynb", {"out": ""}, tmp_path)
+    kept = nbformat.read(tmp_path / "failed.ipynb", as_version=4)
+    (error,) = [o for c in kept.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    text = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(error.traceback))  # without the colours
+    assert "Cell In[4], line 3" in text and "Cell In[4], line 2, in f()" in text, text
 
 
 def test_warm_kernel_restarts_every_k_and_after_an_error(kernel_name: str, tmp_path: Path) -> None:

@@ -45,7 +45,22 @@ def prewarm() -> None:
     from evalkit.report import fonts
 
     fonts.setup_cjk_font()  # as the first chart of a fresh kernel would; rcParams below include it
+    _plain_compiler()
     snapshot()
+
+
+def _plain_compiler() -> None:
+    # ipykernel compiles cells with a compiler of its own that names each cell's file by a murmur2
+    # hash of its source, computed in pure Python, for its debugger (off in the report kernel
+    # spec): ~4 ms CPU a unit (bench/README.md). IPython's own compiler, which the shell was made
+    # with before ipykernel swapped it, labels tracebacks the same ("Cell In[n], line m"). Not a
+    # command-line setting: ipykernel's compiler_class is not configurable. Before any cell runs.
+    from IPython import get_ipython
+    from IPython.core.compilerop import CachingCompiler
+
+    shell = get_ipython()
+    if shell is not None and type(shell.compile) is not CachingCompiler:
+        shell.compile = CachingCompiler()
 
 
 def snapshot() -> None:
