@@ -244,3 +244,15 @@ def test_a_font_whose_layout_composition_would_miss_is_laid_out_by_freetype(monk
     monkeypatch.undo()
     textcache.clear()
     assert textcache._compose(font, "执行数", key) is not None
+
+
+def test_control_characters_in_unit_names_draw_as_spaces() -> None:
+    # A filing's unit name may hold a tab or a line break: no font has a glyph for either.
+    import pandas as pd
+
+    units = pd.DataFrame(
+        {"unit": ["\t=1", "\r=1", "甲\n乙"], "budget_rate": [0.5, 0.7, 0.9], "status": ["ok"] * 3}
+    )
+    png = charts.to_png(charts.execution_rates(units))  # raised FontError for the tab
+    assert png.startswith(b"\x89PNG")
+    assert charts._short("甲\t\t乙\r\n丙") == "甲 乙 丙"

@@ -20,6 +20,7 @@ quantizer, and written with zlib's run-length strategy (``optimize`` tripled the
 from __future__ import annotations
 
 import io
+import re
 import threading
 import unicodedata
 import zlib
@@ -220,7 +221,13 @@ def _xaxis_band(tick_size: float = 7.5, label_size: float | None = None) -> floa
     return band
 
 
+# Tabs, line breaks and other control characters of a filing's names: no font has a glyph for
+# them (matplotlib draws a box and the missing-glyph check fails the chart); a label shows a space.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
 def _short(text: str, limit: int = 14) -> str:
+    text = _CONTROL.sub(" ", text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
